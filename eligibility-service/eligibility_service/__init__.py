@@ -1,0 +1,1 @@
+"""eligibility_service."""

@@ -1,0 +1,1 @@
+"""subsidy_shared."""

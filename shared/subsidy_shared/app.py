@@ -1,0 +1,139 @@
+"""The service shell every FastAPI service shares: lifespan, errors, health, readiness, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from prometheus_fastapi_instrumentator import Instrumentator
+
+from subsidy_shared.bus import ConsumerRunner, Handler, ensure_topics, make_producer
+from subsidy_shared.db import make_engine, make_sessionmaker
+from subsidy_shared.errors import install_error_handlers
+from subsidy_shared.logs import configure_logging
+from subsidy_shared.outbox import OutboxRelay
+from subsidy_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Subscriptions:
+    """What a service consumes: topics and one handler per event type."""
+
+    topics: Sequence[str] = ()
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    routers: Sequence[APIRouter],
+    subscriptions: Subscriptions = Subscriptions(),
+    description: str = "",
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level)
+        engine = make_engine(settings.database_url)
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.consumers = []
+        tasks: list[asyncio.Task[None]] = []
+        producer = make_producer(settings)
+        app.state.producer = producer
+        try:
+            if settings.run_background_tasks:
+                await producer.start()
+                await ensure_topics(settings)
+                tasks = _start_background(app, settings, subscriptions)
+            log.info("service.started", title=title)
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if settings.run_background_tasks:
+                await producer.stop()
+            await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.include_router(_health_router())
+    for router in routers:
+        app.include_router(router)
+    Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
+        app, include_in_schema=False
+    )
+    return app
+
+
+def _start_background(
+    app: FastAPI, settings: ServiceSettings, subscriptions: Subscriptions
+) -> list[asyncio.Task[None]]:
+    relay = OutboxRelay(
+        app.state.sessionmaker,
+        app.state.producer,
+        service=settings.service_name,
+        topic_prefix=settings.topic_prefix,
+        batch_size=settings.outbox_batch_size,
+        poll_seconds=settings.outbox_poll_seconds,
+    )
+    tasks = [asyncio.create_task(relay.run(), name="outbox-relay")]
+    if subscriptions.topics:
+        runner = ConsumerRunner(
+            settings,
+            app.state.sessionmaker,
+            app.state.producer,
+            subscriptions.handlers,
+            list(subscriptions.topics),
+        )
+        app.state.consumers.append(runner)
+        tasks.append(asyncio.create_task(runner.supervise(), name="consumer"))
+    return tasks
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the database answers, the broker answers, no consumer is stalled."""
+        checks = {"database": await _database_ok(request), "kafka": await _kafka_ok(request)}
+        checks["consumers"] = not any(c.stalled() for c in request.app.state.consumers)
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    return router
+
+
+async def _database_ok(request: Request) -> bool:
+    try:
+        async with request.app.state.sessionmaker() as session:
+            await asyncio.wait_for(session.execute(sa.text("SELECT 1")), timeout=2)
+        return True
+    except Exception:
+        return False
+
+
+async def _kafka_ok(request: Request) -> bool:
+    settings: ServiceSettings = request.app.state.settings
+    if not settings.run_background_tasks:
+        return True
+    try:
+        await asyncio.wait_for(request.app.state.producer.client.fetch_all_metadata(), timeout=2)
+        return True
+    except Exception:
+        return False

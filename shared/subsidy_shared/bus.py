@@ -1,0 +1,197 @@
+"""Kafka: the idempotent producer, topic creation, and the consumer runner with retries and a DLQ."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from subsidy_shared import inbox
+from subsidy_shared.events import Event, UnknownEventType, decode_event
+from subsidy_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from subsidy_shared.settings import ServiceSettings
+from subsidy_shared.topics import TOPICS, dead_letter_topic
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Any, AsyncSession], Awaitable[None]]
+
+
+def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        client_id=settings.service_name,
+    )
+
+
+async def ensure_topics(settings: ServiceSettings) -> None:
+    """Create every topic and its DLQ if missing (replication 1: one local broker)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted: list[NewTopic] = []
+        for spec in TOPICS:
+            for name, config in ((spec.name, spec.config), (spec.dlq, {})):
+                if settings.topic(name) not in existing:
+                    wanted.append(NewTopic(settings.topic(name), spec.partitions, 1, topic_configs=config))
+        for topic in wanted:
+            with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
+                await admin.create_topics([topic])
+    finally:
+        await admin.close()
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error text safe for headers and logs: pydantic errors without the input values."""
+    if isinstance(exc, ValidationError):
+        parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)]
+        return f"{exc.title}: " + "; ".join(parts)[:900]
+    return f"{type(exc).__name__}: {exc}"[:900]
+
+
+class ConsumerRunner:
+    """Consumes topics for one service: decode, apply in a transaction with the inbox, then commit.
+
+    A message that cannot be decoded goes straight to `<topic>.dlq`; a handler error is retried with
+    backoff and dead-lettered after `consumer_max_attempts`, so one bad message never stops the flow.
+    """
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        producer: AIOKafkaProducer,
+        handlers: Mapping[str, Handler],
+        topics: list[str],
+        *,
+        group: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.producer = producer
+        self.handlers = dict(handlers)
+        self.topics = [settings.topic(t) for t in topics]
+        self.group = group or settings.consumer_group()
+        self.last_poll = time.monotonic()
+        self._consumer: AIOKafkaConsumer | None = None
+
+    def stalled(self) -> bool:
+        return time.monotonic() - self.last_poll > self.settings.consumer_stall_seconds
+
+    async def run(self) -> None:
+        consumer = AIOKafkaConsumer(
+            *self.topics,
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            client_id=self.group,
+            max_poll_records=500,
+        )
+        await consumer.start()
+        self._consumer = consumer
+        try:
+            while True:
+                batch = await consumer.getmany(timeout_ms=500)
+                self.last_poll = time.monotonic()
+                for tp, messages in batch.items():
+                    for message in messages:
+                        await self.process(message)
+                        self.last_poll = time.monotonic()
+                    await consumer.commit({tp: messages[-1].offset + 1})
+                    self._report_lag(consumer, tp, messages[-1].offset)
+        finally:
+            self._consumer = None
+            await consumer.stop()
+
+    async def supervise(self) -> None:
+        """Run forever: restart after an error, and after a stall (aiokafka can hang on rebalance)."""
+        while True:
+            task = asyncio.create_task(self.run())
+            self.last_poll = time.monotonic()
+            try:
+                while not task.done():
+                    await asyncio.wait({task}, timeout=min(5.0, self.settings.consumer_stall_seconds))
+                    if not task.done() and self.stalled():
+                        log.warning("consumer.stalled_restarting", group=self.group)
+                        task.cancel()
+                        await asyncio.gather(task, return_exceptions=True)
+                if task.done() and not task.cancelled() and task.exception() is not None:
+                    log.error("consumer.crashed", group=self.group, error=describe_error(task.exception()))  # type: ignore[arg-type]
+            except asyncio.CancelledError:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                raise
+            await asyncio.sleep(1.0)
+
+    async def process(self, message: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            event = decode_event(message.value)
+        except UnknownEventType as exc:
+            log.info("consumer.unknown_type_skipped", type=str(exc), topic=message.topic)
+            return
+        except (ValueError, TypeError) as exc:
+            await self.dead_letter(message, exc, attempts=1)
+            return
+        handler = self.handlers.get(event.type)
+        if handler is None:
+            return
+        await self._apply_with_retries(message, event, handler)
+
+    async def _apply_with_retries(
+        self, message: ConsumerRecord[bytes, bytes], event: Event, handler: Handler
+    ) -> None:
+        attempts = self.settings.consumer_max_attempts
+        bound = log.bind(event_id=str(event.id), type=event.type, correlation_id=event.subject)
+        for attempt in range(1, attempts + 1):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    if not await inbox.claim(session, self.group, event):
+                        EVENTS_CONSUMED.labels(self.settings.service_name, event.type, "duplicate").inc()
+                        return
+                    await handler(event, session)
+                EVENTS_CONSUMED.labels(self.settings.service_name, event.type, "applied").inc()
+                return
+            except Exception as exc:
+                bound.warning("consumer.handler_failed", attempt=attempt, error=describe_error(exc))
+                if attempt == attempts:
+                    await self.dead_letter(message, exc, attempts=attempt)
+                    return
+                await asyncio.sleep(self.settings.consumer_backoff_seconds * 2 ** (attempt - 1))
+
+    async def dead_letter(
+        self, message: ConsumerRecord[bytes, bytes], exc: BaseException, attempts: int
+    ) -> None:
+        headers = [
+            *(message.headers or ()),
+            ("dlq.error", describe_error(exc).encode()),
+            ("dlq.original_topic", message.topic.encode()),
+            ("dlq.partition", str(message.partition).encode()),
+            ("dlq.offset", str(message.offset).encode()),
+            ("dlq.attempts", str(attempts).encode()),
+            ("dlq.consumer", self.group.encode()),
+        ]
+        await self.producer.send_and_wait(
+            dead_letter_topic(message.topic), value=message.value, key=message.key, headers=headers
+        )
+        EVENTS_DEAD_LETTERED.labels(self.settings.service_name, message.topic).inc()
+        EVENTS_CONSUMED.labels(self.settings.service_name, "unknown", "dead_lettered").inc()
+        log.error("consumer.dead_lettered", topic=message.topic, offset=message.offset, attempts=attempts)
+
+    def _report_lag(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            CONSUMER_LAG.labels(self.settings.service_name, tp.topic).set(max(highwater - offset - 1, 0))

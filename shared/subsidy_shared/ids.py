@@ -1,0 +1,61 @@
+"""Resident ID numbers (公民身份号码, GB 11643) and the person key that stands in for them on the bus."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date
+
+from stdnum.cn import ric
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
+
+
+class InvalidIdNumber(ValueError):
+    """An ID number that fails GB 11643; the message says why."""
+
+
+def validate_id_number(value: str) -> str:
+    """Return the normalised 18-character ID number or raise InvalidIdNumber with the reason."""
+    number = value.strip().upper()
+    if len(number) != 18:
+        raise InvalidIdNumber("an ID number has 18 characters")
+    try:
+        return str(ric.validate(number))
+    except InvalidChecksum as exc:
+        raise InvalidIdNumber("the check digit does not match (GB 11643 MOD 11-2)") from exc
+    except InvalidComponent as exc:
+        raise InvalidIdNumber("the birth date inside the ID number is not a real date") from exc
+    except (InvalidFormat, InvalidLength) as exc:
+        raise InvalidIdNumber("an ID number is 17 digits followed by a digit or X") from exc
+    except ValidationError as exc:
+        raise InvalidIdNumber(str(exc)) from exc
+
+
+def birth_date(id_number: str) -> date:
+    return ric.get_birth_date(id_number)  # type: ignore[no-any-return]
+
+
+def mask_id_number(id_number: str) -> str:
+    """2301**********123X: keeps the first four and the last four characters."""
+    if len(id_number) <= 8:
+        return "*" * len(id_number)
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def mask_name(name: str) -> str:
+    """张*三 / 李* : the surname and (for names of three or more) the last character stay."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_account(account: str) -> str:
+    return "*" * max(len(account) - 4, 0) + account[-4:]
+
+
+def person_key(id_number: str, secret: str) -> str:
+    """A keyed hash of the ID number: stable per person, useless to anyone without the secret."""
+    digest = hmac.new(secret.encode(), id_number.upper().encode(), hashlib.sha256)
+    return digest.hexdigest()
