@@ -48,8 +48,6 @@ class OpenClaim(Base):
 
     person_key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     subsidy: Mapped[str] = mapped_column(sa.Text, primary_key=True)
-    application_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), sa.ForeignKey("applications.id"), index=True
-    )
+    application_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), sa.ForeignKey("applications.id"), index=True)
     accepting_region: Mapped[str] = mapped_column(sa.Text)
     hukou_region: Mapped[str] = mapped_column(sa.Text)

@@ -13,9 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_service.models import Application, OpenClaim
 
 
-async def open_claims_for(
-    session: AsyncSession, person_key: str, subsidies: Sequence[str]
-) -> list[OpenClaim]:
+async def open_claims_for(session: AsyncSession, person_key: str, subsidies: Sequence[str]) -> list[OpenClaim]:
     stmt = sa.select(OpenClaim).where(OpenClaim.person_key == person_key, OpenClaim.subsidy.in_(subsidies))
     return list((await session.scalars(stmt)).all())
 

@@ -91,9 +91,7 @@ def _submitted_event(application: Application) -> ApplicationSubmitted:
     return ApplicationSubmitted(source=SOURCE, subject=str(application.id), data=data)
 
 
-async def get_application(
-    session: AsyncSession, principal: Principal, application_id: uuid.UUID
-) -> Application:
+async def get_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Application:
     application = await repository.get_application(session, application_id)
     if application is None:
         raise NotFound(f"no application {application_id}")

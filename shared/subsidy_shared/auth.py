@@ -50,9 +50,7 @@ class Principal(BaseModel):
         return region_prefix(self.region)
 
 
-def issue_token(
-    principal: Principal, key: str, algorithm: str = "HS256", ttl: timedelta = timedelta(hours=12)
-) -> str:
+def issue_token(principal: Principal, key: str, algorithm: str = "HS256", ttl: timedelta = timedelta(hours=12)) -> str:
     now = datetime.now(UTC)
     claims = {
         "sub": principal.sub,

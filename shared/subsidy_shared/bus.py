@@ -151,9 +151,7 @@ class ConsumerRunner:
             return
         await self._apply_with_retries(message, event, handler)
 
-    async def _apply_with_retries(
-        self, message: ConsumerRecord[bytes, bytes], event: Event, handler: Handler
-    ) -> None:
+    async def _apply_with_retries(self, message: ConsumerRecord[bytes, bytes], event: Event, handler: Handler) -> None:
         attempts = self.settings.consumer_max_attempts
         bound = log.bind(event_id=str(event.id), type=event.type, correlation_id=event.subject)
         for attempt in range(1, attempts + 1):
@@ -172,9 +170,7 @@ class ConsumerRunner:
                     return
                 await asyncio.sleep(self.settings.consumer_backoff_seconds * 2 ** (attempt - 1))
 
-    async def dead_letter(
-        self, message: ConsumerRecord[bytes, bytes], exc: BaseException, attempts: int
-    ) -> None:
+    async def dead_letter(self, message: ConsumerRecord[bytes, bytes], exc: BaseException, attempts: int) -> None:
         headers = [
             *(message.headers or ()),
             ("dlq.error", describe_error(exc).encode()),

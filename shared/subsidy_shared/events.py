@@ -427,17 +427,10 @@ ApplicationsEvent = Annotated[
 CasesEvent = Annotated[CaseRouted | CaseDeadlineBreached | CaseResultReturned, Field(discriminator="type")]
 DecisionsEvent = Annotated[EligibilityDecided | BenefitChanged, Field(discriminator="type")]
 PaymentsEvent = Annotated[
-    PaymentRunCompleted
-    | PaymentFailed
-    | BenefitSuspended
-    | BenefitResumed
-    | BenefitTerminated
-    | OverpaymentRecorded,
+    PaymentRunCompleted | PaymentFailed | BenefitSuspended | BenefitResumed | BenefitTerminated | OverpaymentRecorded,
     Field(discriminator="type"),
 ]
-ReviewsEvent = Annotated[
-    FindingRaised | FindingConcluded | CertificateExpiryReminder, Field(discriminator="type")
-]
+ReviewsEvent = Annotated[FindingRaised | FindingConcluded | CertificateExpiryReminder, Field(discriminator="type")]
 RegistryEvent = Annotated[RegistryRecordChanged, Field(discriminator="type")]
 
 EVENT_TYPES: dict[str, type[Event]] = {

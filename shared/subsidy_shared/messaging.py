@@ -61,9 +61,7 @@ def create_messaging_tables() -> None:
     from alembic import op
 
     op.create_table("outbox", *outbox_columns())
-    op.create_index(
-        "ix_outbox_unpublished", "outbox", ["seq"], postgresql_where=sa.text("published_at IS NULL")
-    )
+    op.create_index("ix_outbox_unpublished", "outbox", ["seq"], postgresql_where=sa.text("published_at IS NULL"))
     op.create_table("inbox", *inbox_columns())
     op.create_table("audit_log", *audit_columns())
 

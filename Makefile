@@ -1,0 +1,53 @@
+# Two commands do everything on a fresh machine: `make up` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: help uv sync infra up down migrate test test-unit test-e2e lint typecheck bench
+
+help:
+	@echo "make up    — the whole system on this machine with demo data (Ctrl-C stops it)"
+	@echo "make test  — infrastructure + the whole test suite"
+	@echo "make infra | down | migrate | lint | typecheck | test-unit | test-e2e | bench"
+
+uv:
+	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || \
+		{ echo "installing uv $(UV_VERSION)"; python3 -m pip install --quiet --user "uv==$(UV_VERSION)"; }
+
+sync: uv
+	@$(UV) sync --all-packages --all-groups --python python3 --quiet
+
+infra:
+	@bash deploy/local/postgres.sh
+	@bash deploy/local/kafka.sh start
+
+migrate: sync infra
+	@$(RUN) subsidyctl migrate
+
+up: sync infra
+	@$(RUN) subsidyctl up --demo
+
+down:
+	@-pkill -f "subsidyctl up" 2>/dev/null; true
+	@bash deploy/local/kafka.sh stop
+
+test: sync infra
+	@$(RUN) pytest -q
+
+test-unit: sync
+	@$(RUN) pytest -q --ignore=tests/e2e
+
+test-e2e: sync infra
+	@$(RUN) pytest -q tests/e2e
+
+lint: sync
+	@$(RUN) ruff check . && $(RUN) ruff format --check .
+
+typecheck: sync
+	@$(RUN) mypy shared intake-service routing-service eligibility-service payment-service review-service services
+
+bench: sync infra
+	@$(RUN) python bench/outbox_throughput.py

@@ -1,0 +1,3 @@
+from subsidyctl.cli import app
+
+app()
