@@ -46,10 +46,11 @@ def create_service_app(
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.consumers = []
         tasks: list[asyncio.Task[None]] = []
-        producer = make_producer(settings)
+        # Without background tasks (API tests) there is no producer: nothing may be sent.
+        producer = make_producer(settings) if settings.run_background_tasks else None
         app.state.producer = producer
         try:
-            if settings.run_background_tasks:
+            if producer is not None:
                 await producer.start()
                 await ensure_topics(settings)
                 tasks = _start_background(app, settings, subscriptions)
@@ -59,7 +60,7 @@ def create_service_app(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if settings.run_background_tasks:
+            if producer is not None:
                 await producer.stop()
             await engine.dispose()
 
