@@ -50,4 +50,4 @@ typecheck: sync
 	@$(RUN) mypy shared intake-service routing-service eligibility-service payment-service review-service services
 
 bench: sync infra
-	@$(RUN) python bench/outbox_throughput.py
+	@$(RUN) python -m bench.outbox_throughput

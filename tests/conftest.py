@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import date
 from typing import Any
@@ -14,9 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from subsidy_shared.auth import Principal, Role, issue_token
 from subsidy_shared.db import make_engine, make_sessionmaker
-from subsidy_shared.ids import compose_id_number
+from subsidy_shared.events import ApplicationSubmitted, ApplicationSubmittedData
+from subsidy_shared.ids import compose_id_number, person_key
 from subsidy_shared.migrations import upgrade_head
-from subsidy_shared.settings import DEV_SIGNING_KEY
+from subsidy_shared.settings import DEV_PERSON_KEY_SECRET, DEV_SIGNING_KEY
 from subsidyctl.catalog import SERVICES, ServiceInfo
 
 SERVER = os.environ.get("SUBSIDY_TEST_DB_SERVER", "postgresql+asyncpg://subsidy:subsidy@127.0.0.1:5432")
@@ -113,3 +115,18 @@ def application_body(
         "bank_account": {"bank": "中国农业银行", "account_number": "6228480000000000000", "holder_name": "张小三"},
         "agent": None,
     }
+
+
+def submitted_event(sequence: int, accepting_region: str = "230102001") -> ApplicationSubmitted:
+    """The event intake would send for `application_body(sequence=...)`, for feeding consumers directly."""
+    body = application_body(sequence=sequence)
+    data = ApplicationSubmittedData.model_validate(
+        {
+            **body,
+            "application_id": uuid.uuid4(),
+            "person_key": person_key(body["applicant"]["id_number"], DEV_PERSON_KEY_SECRET),
+            "accepting_region": accepting_region,
+            "submitted_at": "2026-11-23T02:00:00Z",
+        }
+    )
+    return ApplicationSubmitted(source="test", subject=str(data.application_id), data=data)

@@ -30,11 +30,11 @@ class CaseRead(BaseModel):
         applicant = case.application["applicant"]
         return cls(
             application_id=case.application_id,
-            scope=case.scope,  # type: ignore[arg-type]
+            scope=case.scope,
             accepting_region=case.accepting_region,
             hukou_region=case.hukou_region,
             locality_county=case.locality_county,
-            subsidies=case.subsidies,  # type: ignore[arg-type]
+            subsidies=case.subsidies,
             received_at=case.received_at,
             decision_due=case.decision_due,
             step=case.step,

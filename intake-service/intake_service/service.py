@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,7 +62,7 @@ async def submit_application(
     return application
 
 
-async def _refuse_duplicates(session: AsyncSession, key: str, subsidies: list[str]) -> None:
+async def _refuse_duplicates(session: AsyncSession, key: str, subsidies: Sequence[str]) -> None:
     claims = await repository.open_claims_for(session, key, subsidies)
     if claims:
         first = claims[0]
@@ -81,7 +82,7 @@ def _submitted_event(application: Application) -> ApplicationSubmitted:
         hukou_region=application.hukou_region,
         accepting_region=application.accepting_region,
         certificate_number=application.certificate_number,
-        subsidies=tuple(application.subsidies),  # type: ignore[arg-type]
+        subsidies=tuple(application.subsidies),
         bank_account=BankAccount(**application.bank_account),
         agent=Agent(**application.agent) if application.agent else None,
         submitted_at=application.submitted_at,
@@ -104,7 +105,7 @@ def to_read(application: Application) -> ApplicationRead:
         id=application.id,
         status=application.status,
         submitted_at=application.submitted_at,
-        subsidies=application.subsidies,  # type: ignore[arg-type]
+        subsidies=application.subsidies,
         hukou_region=application.hukou_region,
         accepting_region=application.accepting_region,
         applicant_name=mask_name(application.name),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from subsidy_shared.bus import behind, read_from_beginning, topic_partitions
 from subsidy_shared.settings import ServiceSettings
 from subsidy_shared.topics import all_topic_names
 
@@ -35,9 +36,10 @@ async def topic_report(settings: ServiceSettings) -> list[TopicRow]:
     await admin.start()
     await consumer.start()
     try:
-        existing = set(await consumer.topics())
-        partitions = {t: sorted(consumer.partitions_for_topic(t) or ()) for t in names if t in existing}
-        tps = [TopicPartition(t, p) for t, ps in partitions.items() for p in ps]
+        tps = await topic_partitions(settings.kafka_bootstrap, names)
+        partitions: dict[str, list[int]] = {}
+        for tp in tps:
+            partitions.setdefault(tp.topic, []).append(tp.partition)
         ends = await consumer.end_offsets(tps) if tps else {}
         committed = await _group_offsets(admin, settings.topic_prefix)
         rows = []
@@ -64,32 +66,27 @@ async def _group_offsets(admin: AIOKafkaAdminClient, prefix: str) -> dict[str, d
     return result
 
 
-async def read_dead_letters(settings: ServiceSettings, topic: str | None = None) -> list[DeadLetter]:
-    """Every message now in the DLQ topics (or one), read without a consumer group."""
+def _dead_letter_topics(settings: ServiceSettings, topic: str | None) -> list[str]:
     dlqs = [n for n in all_topic_names(settings.topic_prefix) if n.endswith(".dlq")]
-    if topic is not None:
-        dlqs = [d for d in dlqs if d in (topic, settings.topic(topic), settings.topic(topic) + ".dlq")]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        existing = set(await consumer.topics())
-        tps = [TopicPartition(t, p) for t in dlqs if t in existing for p in consumer.partitions_for_topic(t) or ()]
-        if not tps:
-            return []
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
-        letters: list[DeadLetter] = []
-        while any(await consumer.position(tp) < ends[tp] for tp in tps):
-            batch = await consumer.getmany(timeout_ms=1000)
-            for records in batch.values():
-                for r in records:
-                    headers = {k: v.decode(errors="replace") for k, v in r.headers}
-                    key = r.key.decode(errors="replace") if r.key else None
-                    letters.append(DeadLetter(r.topic, r.partition, r.offset, headers, key, len(r.value or b"")))
-        return letters
-    finally:
-        await consumer.stop()
+    if topic is None:
+        return dlqs
+    return [d for d in dlqs if d in (topic, settings.topic(topic), settings.topic(topic) + ".dlq")]
+
+
+async def read_dead_letters(settings: ServiceSettings, topic: str | None = None) -> list[DeadLetter]:
+    """Every message now in the DLQ topics (or one's), without its payload: it holds personal data."""
+    records = await read_from_beginning(settings.kafka_bootstrap, _dead_letter_topics(settings, topic))
+    return [
+        DeadLetter(
+            r.topic,
+            r.partition,
+            r.offset,
+            {k: v.decode(errors="replace") for k, v in r.headers},
+            r.key.decode(errors="replace") if r.key else None,
+            len(r.value or b""),
+        )
+        for r in records
+    ]
 
 
 async def replay_dead_letters(settings: ServiceSettings, topic: str | None = None) -> int:
@@ -98,9 +95,9 @@ async def replay_dead_letters(settings: ServiceSettings, topic: str | None = Non
     Progress is kept as the committed offset of a replay consumer group; the consumers' inboxes make
     replaying an event that was in fact applied harmless.
     """
-    dlqs = [n for n in all_topic_names(settings.topic_prefix) if n.endswith(".dlq")]
-    if topic is not None:
-        dlqs = [d for d in dlqs if d in (topic, settings.topic(topic), settings.topic(topic) + ".dlq")]
+    tps = await topic_partitions(settings.kafka_bootstrap, _dead_letter_topics(settings, topic))
+    if not tps:
+        return 0
     consumer = AIOKafkaConsumer(
         bootstrap_servers=settings.kafka_bootstrap,
         group_id=settings.topic("subsidyctl.dlq-replay"),
@@ -111,14 +108,10 @@ async def replay_dead_letters(settings: ServiceSettings, topic: str | None = Non
     await consumer.start()
     await producer.start()
     try:
-        existing = set(await consumer.topics())
-        tps = [TopicPartition(t, p) for t in dlqs if t in existing for p in consumer.partitions_for_topic(t) or ()]
-        if not tps:
-            return 0
         consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
         replayed = 0
-        while any(await consumer.position(tp) < ends[tp] for tp in tps):
+        while await behind(consumer, ends):
             batch = await consumer.getmany(timeout_ms=1000)
             for tp, records in batch.items():
                 for record in records:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import structlog
@@ -50,6 +50,60 @@ async def ensure_topics(settings: ServiceSettings) -> None:
         for topic in wanted:
             with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
                 await admin.create_topics([topic])
+    finally:
+        await admin.close()
+
+
+async def topic_partitions(bootstrap: str, names: Iterable[str]) -> list[TopicPartition]:
+    """The partitions of those of `names` that exist (a consumer's metadata may not know them yet)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [name for name in names if name in existing]
+        if not wanted:
+            return []
+        described = await admin.describe_topics(wanted)
+        return sorted(TopicPartition(d["topic"], p["partition"]) for d in described for p in d["partitions"])
+    finally:
+        await admin.close()
+
+
+async def behind(consumer: AIOKafkaConsumer, ends: Mapping[TopicPartition, int]) -> bool:
+    """Whether the consumer has yet to reach `ends` on any partition."""
+    for tp, end in ends.items():
+        if await consumer.position(tp) < end:
+            return True
+    return False
+
+
+async def read_from_beginning(bootstrap: str, names: Iterable[str]) -> list[ConsumerRecord[bytes, bytes]]:
+    """Every message now on the topics, read without a consumer group (ops tools and tests)."""
+    tps = await topic_partitions(bootstrap, names)
+    if not tps:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        while await behind(consumer, ends):
+            for batch in (await consumer.getmany(timeout_ms=1000)).values():
+                records += batch
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def delete_topics(bootstrap: str, names: Iterable[str]) -> None:
+    tps = await topic_partitions(bootstrap, names)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        if tps:
+            await admin.delete_topics(sorted({tp.topic for tp in tps}))
     finally:
         await admin.close()
 

@@ -14,6 +14,10 @@ class InvalidIdNumber(ValueError):
     """An ID number that fails GB 11643; the message says why."""
 
 
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
 def validate_id_number(value: str) -> str:
     """Return the normalised 18-character ID number or raise InvalidIdNumber with the reason.
 
@@ -23,7 +27,8 @@ def validate_id_number(value: str) -> str:
     number = value.strip().upper()
     if len(number) != 18:
         raise InvalidIdNumber("an ID number has 18 characters")
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    # str.isdigit() also accepts full-width and superscript digits, which would give one person two keys.
+    if not _ascii_digits(number[:17]) or not (_ascii_digits(number[17]) or number[17] == "X"):
         raise InvalidIdNumber("an ID number is 17 digits followed by a digit or X")
     try:
         born = ric.get_birth_date(number)
@@ -37,7 +42,7 @@ def validate_id_number(value: str) -> str:
 
 
 def birth_date(id_number: str) -> date:
-    return ric.get_birth_date(id_number)  # type: ignore[no-any-return]
+    return ric.get_birth_date(id_number)
 
 
 def mask_id_number(id_number: str) -> str:

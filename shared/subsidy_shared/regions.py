@@ -78,7 +78,7 @@ def _level_of(code: str) -> Level:
 
 def parse_region(code: str) -> Region:
     """Validate a 6-, 9- or 12-digit code; the 6-digit part must be in the GB/T 2260 table."""
-    if not code.isdigit() or len(code) not in (6, 9, 12):
+    if not (code.isascii() and code.isdigit()) or len(code) not in (6, 9, 12):
         raise InvalidRegion("a region code has 6 (county), 9 (township) or 12 (village) digits")
     table = _table()
     county = code[:6]

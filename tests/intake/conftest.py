@@ -14,7 +14,10 @@ from tests.conftest import ServiceDatabase, truncate_all
 async def intake(intake_db: ServiceDatabase) -> AsyncIterator[httpx.AsyncClient]:
     """The intake app over ASGI on its real test database (no broker: the outbox is what is checked)."""
     app = create_app(Settings(env="test", database_url=intake_db.url, run_background_tasks=False))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client:
-            yield client
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://intake") as client,
+    ):
+        yield client
     await truncate_all(intake_db.engine)
