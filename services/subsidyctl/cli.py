@@ -92,7 +92,8 @@ def up(
 def topics() -> None:
     """Topics with partitions, end offsets, consumer-group lag and DLQ depth."""
     rows = asyncio.run(kafka_ops.topic_report(_settings()))
-    table = Table("topic", "partitions", "messages (end offsets)", "lag by consumer group")
+    table = Table("topic", "partitions", "messages", "lag by consumer group")
+    table.columns[0].no_wrap = True
     for row in rows:
         lag = ", ".join(f"{g}={n}" for g, n in sorted(row.lag_by_group.items())) or "-"
         style = "red" if row.topic.endswith(".dlq") and row.end_offset_total else None
