@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -23,6 +24,10 @@ from subsidy_shared.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 
+# A service's own periodic work (schedulers, pushers), started with the relay and cancelled on shutdown.
+BackgroundTask = Callable[[FastAPI], Coroutine[Any, Any, None]]
+
+
 @dataclass(frozen=True)
 class Subscriptions:
     """What a service consumes: topics and one handler per event type."""
@@ -37,6 +42,7 @@ def create_service_app(
     title: str,
     routers: Sequence[APIRouter],
     subscriptions: Subscriptions = Subscriptions(),
+    background: Sequence[BackgroundTask] = (),
     description: str = "",
 ) -> FastAPI:
     @contextlib.asynccontextmanager
@@ -54,6 +60,7 @@ def create_service_app(
                 await producer.start()
                 await ensure_topics(settings)
                 tasks = _start_background(app, settings, subscriptions)
+                tasks += [asyncio.create_task(work(app), name=work.__name__) for work in background]
             log.info("service.started", title=title)
             yield
         finally:

@@ -150,6 +150,9 @@ class CaseRoutedData(Contract):
     push_due: date | None = None
     decision_due: date
     application: ApplicationSnapshot
+    external_system: str | None = Field(
+        default=None, description="province code whose own system (自建系统) decides the case; ours does not review it"
+    )
 
 
 class CaseRouted(Event):
@@ -186,6 +189,9 @@ class CaseResultReturnedData(Contract):
     outcomes: tuple[SubsidyOutcome, ...]
     returned_at: datetime
     notify_due: date
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    locality_county: str | None = None
 
 
 class CaseResultReturned(Event):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -53,3 +55,36 @@ CHINA = ZoneInfo("Asia/Shanghai")
 def china_date(moment: datetime) -> date:
     """The calendar date in China of an instant: deadlines count in Beijing time."""
     return moment.astimezone(CHINA).date()
+
+
+class DeadlineState(StrEnum):
+    ON_TIME = "on_time"
+    AT_RISK = "at_risk"  # one working day or less left
+    BREACHED = "breached"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineStatus:
+    """One statutory clock of a case: when it is due, when it was met, and how it stands."""
+
+    name: str
+    due: date
+    done_on: date | None
+    state: DeadlineState
+
+    @property
+    def met(self) -> bool:
+        return self.done_on is not None and self.done_on <= self.due
+
+
+def deadline_state(name: str, due: date, done_on: date | None, today: date) -> DeadlineStatus:
+    """A clock met on or before its due date is on time; late or still open past it, breached."""
+    if done_on is not None:
+        state = DeadlineState.ON_TIME if done_on <= due else DeadlineState.BREACHED
+    elif today > due:
+        state = DeadlineState.BREACHED
+    elif workdays_between(today, due) <= 1:
+        state = DeadlineState.AT_RISK
+    else:
+        state = DeadlineState.ON_TIME
+    return DeadlineStatus(name, due, done_on, state)
