@@ -130,3 +130,35 @@ def submitted_event(sequence: int, accepting_region: str = "230102001") -> Appli
         }
     )
     return ApplicationSubmitted(source="test", subject=str(data.application_id), data=data)
+
+
+# Smallest real files of each accepted type: intake checks the content, not the name.
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+
+
+async def hand_in_materials(
+    client: Any, base: str, application_id: str, headers: dict[str, str], kinds: list[str]
+) -> dict[str, Any]:
+    """Upload one PDF per kind, as a window would scan them; returns the last upload's answer."""
+    answer: dict[str, Any] = {}
+    for kind in kinds:
+        response = await client.post(
+            f"{base}/v1/applications/{application_id}/materials",
+            data={"kind": kind},
+            files={"file": (f"{kind}.pdf", PDF_BYTES, "application/pdf")},
+            headers=headers,
+        )
+        assert response.status_code == 201, response.text
+        answer = response.json()
+    return answer
+
+
+async def submit_complete(client: Any, base: str, headers: dict[str, str], body: dict[str, Any]) -> str:
+    """POST an application and hand in everything its checklist asks for; returns its id."""
+    response = await client.post(f"{base}/v1/applications", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    await hand_in_materials(client, base, created["id"], headers, created["missing_materials"])
+    return str(created["id"])

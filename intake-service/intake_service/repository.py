@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
+import sqlalchemy.orm
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.models import Application, OpenClaim
+from intake_service.models import Application, Material, MaterialRule, Notification, OpenClaim, Step
 
 
 async def open_claims_for(session: AsyncSession, person_key: str, subsidies: Sequence[str]) -> list[OpenClaim]:
@@ -40,8 +42,116 @@ async def claim_subsidies(session: AsyncSession, application: Application) -> bo
     return len(claimed) == len(rows)
 
 
-async def get_application(session: AsyncSession, application_id: uuid.UUID) -> Application | None:
-    return await session.get(Application, application_id)
+async def get_application(
+    session: AsyncSession, application_id: uuid.UUID, *, for_update: bool = False
+) -> Application | None:
+    # FOR UPDATE serialises an upload racing another upload or a withdrawal on the same application.
+    return await session.get(Application, application_id, with_for_update=for_update)
+
+
+async def release_claims(
+    session: AsyncSession, application_id: uuid.UUID, subsidies: Sequence[str] | None = None
+) -> None:
+    stmt = sa.delete(OpenClaim).where(OpenClaim.application_id == application_id)
+    if subsidies is not None:
+        stmt = stmt.where(OpenClaim.subsidy.in_(subsidies))
+    await session.execute(stmt)
+
+
+async def mark_receiving(session: AsyncSession, application_id: uuid.UUID, subsidies: Sequence[str]) -> None:
+    await session.execute(
+        sa.update(OpenClaim)
+        .where(OpenClaim.application_id == application_id, OpenClaim.subsidy.in_(subsidies))
+        .values(state="receiving")
+    )
+
+
+async def end_receiving(session: AsyncSession, person_key: str, subsidy: str) -> int:
+    stmt = sa.delete(OpenClaim).where(
+        OpenClaim.person_key == person_key, OpenClaim.subsidy == subsidy, OpenClaim.state == "receiving"
+    )
+    return (await session.execute(stmt)).rowcount  # type: ignore[attr-defined,no-any-return]
+
+
+async def add_step(
+    session: AsyncSession,
+    application_id: uuid.UUID,
+    step: str,
+    at: datetime,
+    actor: str,
+    actor_role: str | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        Step(application_id=application_id, step=step, at=at, actor=actor, actor_role=actor_role, detail=detail or {})
+    )
+    await session.flush()
+
+
+async def steps_for(session: AsyncSession, application_id: uuid.UUID) -> list[Step]:
+    stmt = sa.select(Step).where(Step.application_id == application_id).order_by(Step.at, Step.id)
+    return list((await session.scalars(stmt)).all())
+
+
+async def add_material(session: AsyncSession, material: Material) -> None:
+    session.add(material)
+    await session.flush()
+
+
+async def materials_for(session: AsyncSession, application_id: uuid.UUID) -> list[Material]:
+    """Metadata only: the content column is deferred."""
+    stmt = sa.select(Material).where(Material.application_id == application_id).order_by(Material.uploaded_at)
+    return list((await session.scalars(stmt)).all())
+
+
+async def get_material(session: AsyncSession, application_id: uuid.UUID, material_id: uuid.UUID) -> Material | None:
+    stmt = (
+        sa.select(Material)
+        .where(Material.id == material_id, Material.application_id == application_id)
+        .options(sa.orm.undefer(Material.content))
+    )
+    return (await session.scalars(stmt)).one_or_none()
+
+
+def _prefixes(region: str) -> list[str]:
+    return [region[:n] for n in (2, 4, 6) if len(region) >= n]
+
+
+async def rules_for_region(session: AsyncSession, hukou_region: str) -> list[MaterialRule]:
+    """Every rule of the hukou's province, city or county, whatever its dates (the caller picks by date)."""
+    stmt = sa.select(MaterialRule).where(MaterialRule.region.in_(_prefixes(hukou_region)))
+    return list((await session.scalars(stmt)).all())
+
+
+async def add_rule(session: AsyncSession, rule: MaterialRule) -> None:
+    session.add(rule)
+    await session.flush()
+
+
+async def get_rule(session: AsyncSession, rule_id: uuid.UUID) -> MaterialRule | None:
+    return await session.get(MaterialRule, rule_id, with_for_update=True)
+
+
+async def list_rules(session: AsyncSession, region_prefix: str, on: date | None) -> list[MaterialRule]:
+    stmt = sa.select(MaterialRule).where(MaterialRule.region.startswith(region_prefix))
+    if on is not None:
+        stmt = stmt.where(
+            MaterialRule.effective_from <= on,
+            sa.or_(MaterialRule.effective_to.is_(None), MaterialRule.effective_to > on),
+        )
+    return list((await session.scalars(stmt.order_by(MaterialRule.region, MaterialRule.effective_from))).all())
+
+
+async def add_notification(session: AsyncSession, notification: Notification) -> None:
+    session.add(notification)
+    await session.flush()
+
+
+async def notifications_for(session: AsyncSession, application_id: uuid.UUID) -> list[Notification]:
+    stmt = (
+        sa.select(Notification).where(Notification.application_id == application_id).order_by(Notification.notified_at)
+    )
+    return list((await session.scalars(stmt)).all())
 
 
 async def list_applications(
@@ -57,3 +167,11 @@ async def list_applications(
         stmt = stmt.where(sa.tuple_(Application.submitted_at, Application.id) > after)
     stmt = stmt.order_by(Application.submitted_at, Application.id).limit(limit)
     return list((await session.scalars(stmt)).all())
+
+
+async def kinds_on_file(session: AsyncSession, application_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, list[str]]:
+    stmt = sa.select(Material.application_id, Material.kind).where(Material.application_id.in_(application_ids))
+    found: dict[uuid.UUID, list[str]] = {}
+    for application_id, kind in (await session.execute(stmt)).all():
+        found.setdefault(application_id, []).append(kind)
+    return found

@@ -1,11 +1,11 @@
-"""Intake use cases: accept an application at a window, show it, list it."""
+"""Intake use cases at the window: accept, show, list, withdraw, record that the applicant was told."""
 
 from __future__ import annotations
 
 import base64
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import audit, outbox
@@ -13,30 +13,46 @@ from subsidy_shared.auth import Principal, Role, require_region, require_role
 from subsidy_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from subsidy_shared.events import (
     Agent,
+    ApplicantNotified,
+    ApplicantNotifiedData,
     ApplicationSubmitted,
     ApplicationSubmittedData,
+    ApplicationWithdrawn,
+    ApplicationWithdrawnData,
     BankAccount,
     Person,
 )
 from subsidy_shared.ids import mask_id_number, mask_name, person_key
 from subsidy_shared.regions import Level, parse_region
+from subsidy_shared.workdays import china_date
 
-from intake_service import repository
-from intake_service.models import Application
-from intake_service.schemas import ApplicationCreate, ApplicationList, ApplicationRead
+from intake_service import repository, requirements, rules
+from intake_service.models import Application, Notification
+from intake_service.schemas import (
+    ApplicationCreate,
+    ApplicationList,
+    ApplicationRead,
+    NotificationCreate,
+    WithdrawalCreate,
+)
 
 SOURCE = "liangbu/intake"
+# Once the locality has decided, withdrawing is no longer possible: the result stands and is notified.
+WITHDRAWABLE = {"materials_pending", "complete", "pushed"}
 
 
 async def submit_application(
-    session: AsyncSession, principal: Principal, body: ApplicationCreate, person_key_secret: str
+    session: AsyncSession, principal: Principal, body: ApplicationCreate, person_key_secret: str, now: datetime
 ) -> Application:
-    """受理: store the application and queue `application.submitted` in one transaction."""
+    """受理: store the application with the checklist told to the applicant; no duplicates nationwide."""
     require_role(principal, Role.WINDOW_CLERK)
     if parse_region(principal.region).level is not Level.TOWNSHIP:
         raise Forbidden("a window clerk acts for a township (乡镇/街道): the token region must have 9 digits")
     key = person_key(body.applicant.id_number, person_key_secret)
     await _refuse_duplicates(session, key, body.subsidies)
+    checklist = await requirements.checklist(
+        session, body.hukou_region, body.subsidies, body.agent is not None, china_date(now)
+    )
     application = Application(
         id=uuid.uuid4(),
         person_key=key,
@@ -49,15 +65,24 @@ async def submit_application(
         subsidies=list(body.subsidies),
         bank_account=body.bank_account.model_dump(),
         agent=body.agent.model_dump() if body.agent else None,
-        status="received",
+        status="materials_pending",
         accepted_by=principal.sub,
-        submitted_at=datetime.now(UTC),
+        submitted_at=now,
+        required_materials=[item.kind for item in checklist],
     )
     await repository.add_application(session, application)
     if not await repository.claim_subsidies(session, application):
         await _refuse_duplicates(session, key, body.subsidies)  # lost a race: report the winner
         raise Conflict("an open application already exists for this person and subsidy")
-    await outbox.add(session, _submitted_event(application))
+    await repository.add_step(
+        session,
+        application.id,
+        "received",
+        now,
+        principal.sub,
+        principal.role,
+        {"accepting_region": principal.region, "required_materials": application.required_materials},
+    )
     await audit.record(session, principal, "application.submit", "application", str(application.id))
     return application
 
@@ -66,12 +91,29 @@ async def _refuse_duplicates(session: AsyncSession, key: str, subsidies: Sequenc
     claims = await repository.open_claims_for(session, key, subsidies)
     if claims:
         first = claims[0]
+        what = "already receives" if first.state == "receiving" else "already has an open application for"
         raise Conflict(
-            f"this person already has an open application for {first.subsidy}",
+            f"this person {what} the {first.subsidy} subsidy (no 重复领取)",
             existing_application_id=str(first.application_id),
             existing_accepting_region=first.accepting_region,
             locality=first.hukou_region[:6],
+            claim_state=first.state,
         )
+
+
+async def complete_if_ready(
+    session: AsyncSession, application: Application, now: datetime, principal: Principal
+) -> None:
+    """材料收齐: the moment the push clock starts; the application goes to routing only now."""
+    if application.status != "materials_pending":
+        return
+    on_file = {m.kind for m in await repository.materials_for(session, application.id)}
+    if rules.missing_materials(application.required_materials, on_file):
+        return
+    application.status = "complete"
+    application.materials_complete_at = now
+    await repository.add_step(session, application.id, "complete", now, principal.sub, principal.role)
+    await outbox.add(session, _submitted_event(application))
 
 
 def _submitted_event(application: Application) -> ApplicationSubmitted:
@@ -86,21 +128,102 @@ def _submitted_event(application: Application) -> ApplicationSubmitted:
         bank_account=BankAccount(**application.bank_account),
         agent=Agent(**application.agent) if application.agent else None,
         submitted_at=application.submitted_at,
-        materials_complete_at=application.submitted_at,
+        materials_complete_at=application.materials_complete_at,
         accepted_by=application.accepted_by,
     )
     return ApplicationSubmitted(source=SOURCE, subject=str(application.id), data=data)
 
 
-async def get_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Application:
-    application = await repository.get_application(session, application_id)
+async def get_application(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, *, for_update: bool = False
+) -> Application:
+    application = await repository.get_application(session, application_id, for_update=for_update)
     if application is None:
         raise NotFound(f"no application {application_id}")
     require_region(principal, application.accepting_region, application.hukou_region)
     return application
 
 
-def to_read(application: Application) -> ApplicationRead:
+async def window_application(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Application:
+    """An application the caller's window accepted, locked for a change."""
+    require_role(principal, Role.WINDOW_CLERK)
+    application = await get_application(session, principal, application_id, for_update=True)
+    require_region(principal, application.accepting_region)
+    return application
+
+
+async def withdraw(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, body: WithdrawalCreate, now: datetime
+) -> Application:
+    application = await window_application(session, principal, application_id)
+    if application.status not in WITHDRAWABLE:
+        raise Conflict(f"an application that is {application.status} can no longer be withdrawn")
+    before = application.status
+    application.status = "withdrawn"
+    application.withdrawn_at = now
+    await repository.release_claims(session, application.id)
+    await repository.add_step(
+        session, application.id, "withdrawn", now, principal.sub, principal.role, {"reason": body.reason}
+    )
+    data = ApplicationWithdrawnData(
+        application_id=application.id, person_key=application.person_key, reason=body.reason, withdrawn_at=now
+    )
+    await outbox.add(session, ApplicationWithdrawn(source=SOURCE, subject=str(application.id), data=data))
+    await audit.record(
+        session,
+        principal,
+        "application.withdraw",
+        "application",
+        str(application.id),
+        before={"status": before},
+        after={"status": "withdrawn"},
+    )
+    return application
+
+
+async def record_notification(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, body: NotificationCreate, now: datetime
+) -> Notification:
+    """The applicant was told the result; the first telling meets the 3-working-day notify clock."""
+    application = await window_application(session, principal, application_id)
+    if application.status not in {"decided", "notified"} or application.result_returned_at is None:
+        raise Conflict("the result has not come back to this window yet: there is nothing to tell")
+    told_at = body.notified_at or now
+    if told_at > now:
+        raise Unprocessable.at(("body", "notified_at"), "a notification is recorded after it happened, not before")
+    if told_at < application.result_returned_at:
+        raise Unprocessable.at(("body", "notified_at"), "the applicant cannot be told before the result came back")
+    notification = Notification(
+        id=uuid.uuid4(),
+        application_id=application.id,
+        channel=body.channel,
+        notified_at=told_at,
+        recorded_by=principal.sub,
+        recorded_at=now,
+        note=body.note,
+    )
+    await repository.add_notification(session, notification)
+    await repository.add_step(
+        session, application.id, "notified", told_at, principal.sub, principal.role, {"channel": body.channel}
+    )
+    if application.notified_at is None:
+        application.notified_at = told_at
+        application.status = "notified"
+        data = ApplicantNotifiedData(
+            application_id=application.id,
+            person_key=application.person_key,
+            channel=body.channel,
+            notified_at=told_at,
+            notified_by=principal.sub,
+        )
+        await outbox.add(session, ApplicantNotified(source=SOURCE, subject=str(application.id), data=data))
+    await audit.record(
+        session, principal, "application.notify", "application", str(application.id), after={"channel": body.channel}
+    )
+    return notification
+
+
+def to_read(application: Application, on_file: Sequence[str] = ()) -> ApplicationRead:
     return ApplicationRead(
         id=application.id,
         status=application.status,
@@ -111,6 +234,9 @@ def to_read(application: Application) -> ApplicationRead:
         applicant_name=mask_name(application.name),
         applicant_id_number=mask_id_number(application.id_number),
         agent=application.agent is not None,
+        missing_materials=rules.missing_materials(application.required_materials, on_file)
+        if application.status == "materials_pending"
+        else [],
     )
 
 
@@ -120,7 +246,8 @@ async def list_applications(
     after = _decode_cursor(cursor) if cursor else None
     rows = await repository.list_applications(session, principal.region_prefix, limit, after)
     next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
-    return ApplicationList(items=[to_read(a) for a in rows], next_cursor=next_cursor)
+    on_file = await repository.kinds_on_file(session, [a.id for a in rows])
+    return ApplicationList(items=[to_read(a, on_file.get(a.id, [])) for a in rows], next_cursor=next_cursor)
 
 
 def _encode_cursor(application: Application) -> str:

@@ -12,3 +12,4 @@ class Settings(ServiceSettings):
         default="postgresql+asyncpg://subsidy:subsidy@127.0.0.1:5432/intake",
         validation_alias=AliasChoices("INTAKE_DATABASE_URL", "database_url"),
     )
+    materials_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)

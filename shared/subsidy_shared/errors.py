@@ -42,6 +42,14 @@ class Unauthorized(DomainError):
     status, title = 401, "Unauthorized"
 
 
+class PayloadTooLarge(DomainError):
+    status, title = 413, "Content too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, title = 415, "Unsupported media type"
+
+
 class Unprocessable(DomainError):
     status, title = 422, "Unprocessable content"
 

@@ -9,7 +9,7 @@ import pytest
 from subsidy_shared.auth import Role
 from subsidy_shared.events import decode_event
 
-from tests.conftest import ServiceDatabase, application_body, token_for
+from tests.conftest import ServiceDatabase, application_body, hand_in_materials, token_for
 
 WINDOW = "230102001"  # a street office in Harbin's 道里区
 CLERK = token_for(Role.WINDOW_CLERK, WINDOW)
@@ -19,22 +19,29 @@ async def _stored_counts(db: ServiceDatabase) -> tuple[int, int]:
     return await db.scalar("SELECT count(*) FROM applications"), await db.scalar("SELECT count(*) FROM outbox")
 
 
-async def test_application_from_another_province_is_accepted_with_its_event(
+async def test_application_from_another_province_is_accepted_and_sent_once_materials_are_complete(
     intake: httpx.AsyncClient, intake_db: ServiceDatabase
 ) -> None:
     response = await intake.post("/v1/applications", json=application_body(hukou="510104001"), headers=CLERK)
 
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["status"] == "received"
+    assert body["status"] == "materials_pending"
     assert body["accepting_region"] == WINDOW and body["hukou_region"] == "510104001"
     assert "*" in body["applicant_id_number"] and body["applicant_name"] == "张*三"
+    assert body["missing_materials"] == [m["kind"] for m in body["required_materials"]]
+    assert await intake_db.scalar("SELECT count(*) FROM outbox") == 0  # not complete: nothing to push yet
+
+    last = await hand_in_materials(intake, "", body["id"], CLERK, body["missing_materials"])
+
+    assert last["status"] == "complete" and last["missing_materials"] == []
     async with intake_db.engine.connect() as conn:
         payload = (await conn.exec_driver_sql("SELECT payload FROM outbox")).scalar_one()
     event = decode_event(payload)
     assert event.type == "subsidy.application.submitted.v1"
     assert str(event.data.application_id) == body["id"]
     assert event.data.accepting_region == WINDOW
+    assert event.data.materials_complete_at is not None
 
 
 def _with(path: tuple[str, ...], value: Any) -> dict[str, Any]:
@@ -103,7 +110,7 @@ async def test_second_open_application_for_same_person_and_subsidy_is_a_409(
     assert response.status_code == 409
     assert response.json()["existing_application_id"] == first.json()["id"]
     assert response.json()["locality"] == "510104"
-    assert await _stored_counts(intake_db) == (1, 1)
+    assert await _stored_counts(intake_db) == (1, 0)
 
 
 async def test_a_request_without_token_is_401_and_a_reviewer_cannot_submit(intake: httpx.AsyncClient) -> None:
