@@ -44,12 +44,30 @@ def seed_demo(intake_url: str, signing_key: str) -> list[str]:
             token = issue_token(
                 Principal(sub=f"demo-clerk-{window}", role=Role.WINDOW_CLERK, region=window), signing_key
             )
+            headers = {"Authorization": f"Bearer {token}"}
             body = demo_application(index, hukou, name, category, grade, subsidies)
-            response = client.post("/v1/applications", json=body, headers={"Authorization": f"Bearer {token}"})
+            response = client.post("/v1/applications", json=body, headers=headers)
             if response.status_code == 201:
-                ids.append(response.json()["id"])
+                created = response.json()
+                _hand_in(client, created["id"], created["missing_materials"], headers)
+                ids.append(created["id"])
             elif response.status_code == 409:
                 ids.append(response.json().get("existing_application_id", "?"))
             else:
                 response.raise_for_status()
     return ids
+
+
+# A one-page PDF standing in for a scanned material (the window scans paper into electronic files).
+DEMO_SCAN = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+def _hand_in(client: httpx.Client, application_id: str, kinds: list[str], headers: dict[str, str]) -> None:
+    for kind in kinds:
+        response = client.post(
+            f"/v1/applications/{application_id}/materials",
+            data={"kind": kind},
+            files={"file": (f"{kind}.pdf", DEMO_SCAN, "application/pdf")},
+            headers=headers,
+        )
+        response.raise_for_status()

@@ -10,7 +10,7 @@ import httpx
 from subsidy_shared.auth import Role
 from subsidy_shared.events import encode_event
 
-from tests.conftest import application_body, submitted_event, token_for
+from tests.conftest import application_body, submit_complete, submitted_event, token_for
 from tests.e2e.conftest import System, eventually
 
 WINDOW = "230102001"
@@ -21,9 +21,7 @@ async def _submit(http: httpx.AsyncClient, system: System, sequences: range) -> 
     ids = []
     for sequence in sequences:
         body = application_body(hukou="510104001" if sequence % 2 else "230103002", sequence=sequence)
-        response = await http.post(f"{system.url('intake')}/v1/applications", json=body, headers=clerk)
-        assert response.status_code == 201, response.text
-        ids.append(response.json()["id"])
+        ids.append(await submit_complete(http, system.url("intake"), clerk, body))
     return ids
 
 

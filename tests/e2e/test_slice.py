@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from subsidy_shared.auth import Role
 
-from tests.conftest import application_body, token_for
+from tests.conftest import application_body, submit_complete, token_for
 from tests.e2e.conftest import System, eventually
 
 HARBIN_WINDOW = "230102001"
@@ -16,9 +16,7 @@ async def test_harbin_window_application_reaches_the_chengdu_locality(system: Sy
     clerk = token_for(Role.WINDOW_CLERK, HARBIN_WINDOW)
     body = application_body(hukou=CHENGDU_HUKOU, sequence=501)
 
-    created = await http.post(f"{system.url('intake')}/v1/applications", json=body, headers=clerk)
-    assert created.status_code == 201, created.text
-    application_id = created.json()["id"]
+    application_id = await submit_complete(http, system.url("intake"), clerk, body)
 
     reviewer = token_for(Role.TOWNSHIP_REVIEWER, CHENGDU_HUKOU)
     case_url = f"{system.url('eligibility')}/v1/cases/{application_id}"
