@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from routing_service.models import Case
+from routing_service.models import Case, DeadlineBreach
+
+PUSH_QUEUE = ("push_pending", "result_push_pending")
 
 
 async def add_case(session: AsyncSession, values: dict[str, object]) -> bool:
@@ -16,5 +23,123 @@ async def add_case(session: AsyncSession, values: dict[str, object]) -> bool:
     return (await session.execute(stmt)).first() is not None
 
 
-async def get_case(session: AsyncSession, application_id: uuid.UUID) -> Case | None:
-    return await session.get(Case, application_id)
+async def get_case(session: AsyncSession, application_id: uuid.UUID, *, for_update: bool = False) -> Case | None:
+    return await session.get(Case, application_id, with_for_update=for_update, populate_existing=for_update)
+
+
+async def claim_deliveries(session: AsyncSession, now: datetime, lease_until: datetime, limit: int) -> list[Case]:
+    """Due pushes, leased until `lease_until` so no other replica takes them while the HTTP call runs.
+
+    SKIP LOCKED lets replicas claim disjoint rows; the lease (not a lock) covers the call itself, and
+    runs out by itself if this process dies mid-call.
+    """
+    stmt = (
+        sa.select(Case)
+        .where(Case.status.in_(PUSH_QUEUE), Case.next_push_at <= now)
+        .order_by(Case.next_push_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    cases = list((await session.scalars(stmt)).all())
+    for case in cases:
+        case.next_push_at = lease_until
+    await session.flush()
+    return cases
+
+
+def _china_date(column: Any) -> sa.ColumnElement[date]:
+    return sa.cast(sa.func.timezone("Asia/Shanghai", column), sa.Date)
+
+
+def _in_region(prefix: str) -> sa.ColumnElement[bool]:
+    return sa.or_(Case.accepting_region.startswith(prefix), Case.locality_county.startswith(prefix))
+
+
+def breached_clocks(today: date, region_prefix: str | None = None) -> sa.CompoundSelect[Any]:
+    """(application_id, deadline, due_date, region) of every breached clock on `today`.
+
+    Breached = still open after its due date, or met late. A withdrawal stops the clock: an open clock
+    of a withdrawn case counts only if it was already overdue on the withdrawal date. The notify clock
+    of a case accepted by a province system is that province's to keep. Mirrors `rules.clock`.
+    """
+    day = sa.literal(today, sa.Date)
+    stopped_on = sa.func.least(sa.func.coalesce(_china_date(Case.withdrawn_at), day), day)
+    clocks: tuple[tuple[str, Any, Any, Any, sa.ColumnElement[bool]], ...] = (
+        ("push", Case.push_due, Case.pushed_at, Case.locality_county, sa.true()),
+        ("decision", Case.decision_due, Case.decided_at, Case.locality_county, sa.true()),
+        ("notify", Case.notify_due, Case.notified_at, Case.accepting_region, Case.origin_system.is_(None)),
+    )
+    parts = []
+    for name, due, done, region, applies in clocks:
+        late = sa.or_(sa.and_(done.is_(None), stopped_on > due), _china_date(done) > due)
+        part = sa.select(
+            Case.application_id,
+            sa.literal(name, sa.Text).label("deadline"),
+            due.label("due_date"),
+            region.label("region"),
+        ).where(due.is_not(None), applies, late)
+        if region_prefix is not None:
+            part = part.where(_in_region(region_prefix))
+        parts.append(part)
+    return sa.union_all(*parts)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedBreach:
+    application_id: uuid.UUID
+    deadline: str
+    due_date: date
+    region: str
+    person_key: str
+
+
+async def record_breaches(session: AsyncSession, today: date, detected_at: datetime, limit: int) -> list[RecordedBreach]:
+    """Record breaches not yet recorded; returns only those this call inserted.
+
+    ON CONFLICT DO NOTHING on (application_id, deadline) makes two replicas scanning at once insert each
+    breach once; the ORDER BY makes them take the unique-index locks in the same order (no deadlock).
+    """
+    found = breached_clocks(today).subquery()
+    fresh = (
+        sa.select(found.c.application_id, found.c.deadline, found.c.due_date, found.c.region, sa.literal(detected_at))
+        .where(
+            ~sa.exists().where(
+                DeadlineBreach.application_id == found.c.application_id, DeadlineBreach.deadline == found.c.deadline
+            )
+        )
+        .order_by(found.c.application_id, found.c.deadline)
+        .limit(limit)
+    )
+    stmt = (
+        insert(DeadlineBreach)
+        .from_select(["application_id", "deadline", "due_date", "region", "detected_at"], fresh)
+        .on_conflict_do_nothing()
+        .returning(DeadlineBreach.application_id, DeadlineBreach.deadline, DeadlineBreach.due_date, DeadlineBreach.region)
+    )
+    rows = (await session.execute(stmt)).all()
+    keys = await _person_keys(session, {row.application_id for row in rows})
+    return [RecordedBreach(*row, person_key=keys[row.application_id]) for row in rows]
+
+
+async def _person_keys(session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+    if not ids:
+        return {}
+    stmt = sa.select(Case.application_id, Case.person_key).where(Case.application_id.in_(ids))
+    return {row.application_id: row.person_key for row in (await session.execute(stmt)).all()}
+
+
+async def overdue_cases(
+    session: AsyncSession, today: date, region_prefix: str, limit: int, after: tuple[date, uuid.UUID] | None
+) -> Sequence[tuple[Case, date]]:
+    """Cases in the region with a breached clock, oldest breached due date first."""
+    found = breached_clocks(today, region_prefix).subquery()
+    oldest = (
+        sa.select(found.c.application_id, sa.func.min(found.c.due_date).label("oldest_due"))
+        .group_by(found.c.application_id)
+        .subquery()
+    )
+    stmt = sa.select(Case, oldest.c.oldest_due).join(oldest, Case.application_id == oldest.c.application_id)
+    if after is not None:
+        stmt = stmt.where(sa.tuple_(oldest.c.oldest_due, Case.application_id) > after)
+    stmt = stmt.order_by(oldest.c.oldest_due, Case.application_id).limit(limit)
+    return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
