@@ -14,9 +14,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
 
+from subsidy_shared import audit
 from subsidy_shared.bus import ConsumerRunner, Handler, ensure_topics, make_producer
 from subsidy_shared.db import make_engine, make_sessionmaker
-from subsidy_shared.errors import install_error_handlers
+from subsidy_shared.errors import Forbidden, install_error_handlers, problem
 from subsidy_shared.logs import configure_logging
 from subsidy_shared.outbox import OutboxRelay
 from subsidy_shared.settings import ServiceSettings
@@ -74,6 +75,7 @@ def create_service_app(
     app = FastAPI(title=title, description=description, version="1", lifespan=lifespan)
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_exception_handler(Forbidden, _audited_denial)  # type: ignore[arg-type]
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)
@@ -106,6 +108,27 @@ def _start_background(
         app.state.consumers.append(runner)
         tasks.append(asyncio.create_task(runner.supervise(), name="consumer"))
     return tasks
+
+
+async def _audited_denial(request: Request, exc: Forbidden) -> JSONResponse:
+    """Every 403 leaves an audit row, in its own transaction: the request's own was rolled back."""
+    principal = getattr(request.state, "principal", None)
+    sessionmaker = getattr(request.app.state, "sessionmaker", None)
+    if principal is not None and sessionmaker is not None:
+        try:
+            async with sessionmaker() as session, session.begin():
+                await audit.record(
+                    session,
+                    principal,
+                    f"denied {request.method}",
+                    "http",
+                    request.url.path,
+                    allowed=False,
+                    after={"reason": exc.message},
+                )
+        except Exception:
+            log.exception("audit.denial_not_recorded", path=request.url.path)
+    return problem(exc.status, exc.title, exc.message, request.url.path, exc.errors, **exc.extra)
 
 
 def _health_router() -> APIRouter:

@@ -81,7 +81,9 @@ async def current_principal(
     if credentials is None:
         raise Unauthorized("a bearer token is required")
     settings = request.app.state.settings
-    return decode_token(credentials.credentials, settings.jwt_signing_key, settings.jwt_algorithm)
+    principal = decode_token(credentials.credentials, settings.jwt_signing_key, settings.jwt_algorithm)
+    request.state.principal = principal  # so that a denial can be audited with who asked
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

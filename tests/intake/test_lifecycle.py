@@ -423,3 +423,24 @@ async def test_withdrawal_frees_the_claim_sends_its_event_and_stops_uploads(
     assert again.status_code == 201
     twice = await intake.post(f"/v1/applications/{created['id']}/withdraw", json={"reason": "x"}, headers=CLERK)
     assert twice.status_code == 409
+
+
+async def test_a_denial_is_a_403_with_its_reason_and_leaves_an_audit_row(
+    intake: httpx.AsyncClient, intake_db: ServiceDatabase
+) -> None:
+    created = (await intake.post("/v1/applications", json=application_body(sequence=45), headers=CLERK)).json()
+    stranger = token_for(Role.WINDOW_CLERK, "440106003")
+
+    response = await intake.post(
+        f"/v1/applications/{created['id']}/withdraw", json={"reason": "不是我受理的"}, headers=stranger
+    )
+
+    assert response.status_code == 403 and "region" in response.json()["detail"]
+    async with intake_db.engine.connect() as conn:
+        row = (
+            await conn.exec_driver_sql(
+                "SELECT actor_region, action, allowed, after FROM audit_log WHERE allowed IS FALSE"
+            )
+        ).one()
+    assert row[0] == "440106003" and row[1] == "denied POST" and row[3]["reason"].startswith("outside")
+    assert await intake_db.scalar("SELECT status FROM applications") == "materials_pending"
