@@ -94,6 +94,11 @@ class Event(Contract):
     def person_key(self) -> str | None:
         return getattr(self.data, "person_key", None)
 
+    @property
+    def key(self) -> str | None:
+        """The Kafka key: the person, so that one person's events stay in order."""
+        return self.person_key
+
 
 # ---- subsidy.applications ------------------------------------------------------------------------
 
@@ -423,6 +428,11 @@ class RegistryRecordChanged(Event):
     topic: ClassVar[str] = "subsidy.registry"
     type: Literal["subsidy.registry.record_changed.v1"] = "subsidy.registry.record_changed.v1"
     data: RegistryRecordChangedData
+
+    @property
+    def key(self) -> str | None:
+        # The topic is compacted: keyed per person and record kind, the newest record of each kind survives.
+        return f"{self.data.person_key}:{self.data.record_kind}"
 
 
 # ---- unions and decoding -------------------------------------------------------------------------

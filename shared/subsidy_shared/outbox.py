@@ -36,7 +36,7 @@ async def add(session: AsyncSession, event: Event) -> None:
 async def add_many(session: AsyncSession, events: Sequence[Event]) -> None:
     if not events:
         return
-    rows = [{"event_id": e.id, "topic": e.topic, "key": e.person_key, "payload": encode_event(e)} for e in events]
+    rows = [{"event_id": e.id, "topic": e.topic, "key": e.key, "payload": encode_event(e)} for e in events]
     await session.execute(sa.insert(_outbox), rows)
 
 

@@ -397,3 +397,24 @@ def test_decode_ignores_fields_it_does_not_know() -> None:
     envelope["traceparent"] = "00-abc-def-01"
 
     assert ev.decode_event(json.dumps(envelope).encode()) == event
+
+
+def test_registry_events_are_keyed_per_person_and_record_kind_for_compaction() -> None:
+    from datetime import UTC, datetime
+
+    from subsidy_shared.events import RegistryRecordChanged, RegistryRecordChangedData
+
+    data = RegistryRecordChangedData(
+        source="cdpf",
+        record_id="c-1",
+        record_kind="certificate",
+        change="issued",
+        person_key="pk1",
+        id_number="11010519491231002X",
+        observed_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    event = RegistryRecordChanged(source="liangbu/review", data=data)
+    other_kind = RegistryRecordChanged(source="liangbu/review", data=data.model_copy(update={"record_kind": "dibao"}))
+
+    assert event.key == "pk1:certificate" and other_kind.key == "pk1:dibao"
+    assert event.person_key == "pk1"
