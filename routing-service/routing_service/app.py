@@ -5,16 +5,20 @@ from __future__ import annotations
 from fastapi import FastAPI
 from subsidy_shared.app import create_service_app
 
-from routing_service.consumers import SUBSCRIPTIONS
-from routing_service.routes import router
+from routing_service import scheduler
+from routing_service.consumers import subscriptions
+from routing_service.routes import exchange_router, router
 from routing_service.settings import Settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
     return create_service_app(
-        settings or Settings(),
+        settings,
         title="Liangbu routing service (业务属地)",
-        description="Routes cases to the household-registration county and tracks working-day deadlines.",
-        routers=[router],
-        subscriptions=SUBSCRIPTIONS,
+        description="Routes cases to the household-registration county, exchanges them with provinces that "
+        "run their own systems, and tracks the working-day deadlines.",
+        routers=[router, exchange_router],
+        subscriptions=subscriptions(settings),
+        background=[scheduler.scan_breaches_forever, scheduler.push_forever],
     )

@@ -93,7 +93,9 @@ class RecordedBreach:
     person_key: str
 
 
-async def record_breaches(session: AsyncSession, today: date, detected_at: datetime, limit: int) -> list[RecordedBreach]:
+async def record_breaches(
+    session: AsyncSession, today: date, detected_at: datetime, limit: int
+) -> list[RecordedBreach]:
     """Record breaches not yet recorded; returns only those this call inserted.
 
     ON CONFLICT DO NOTHING on (application_id, deadline) makes two replicas scanning at once insert each
@@ -101,7 +103,13 @@ async def record_breaches(session: AsyncSession, today: date, detected_at: datet
     """
     found = breached_clocks(today).subquery()
     fresh = (
-        sa.select(found.c.application_id, found.c.deadline, found.c.due_date, found.c.region, sa.literal(detected_at))
+        sa.select(
+            found.c.application_id,
+            found.c.deadline,
+            found.c.due_date,
+            found.c.region,
+            sa.literal(detected_at, sa.DateTime(timezone=True)),
+        )
         .where(
             ~sa.exists().where(
                 DeadlineBreach.application_id == found.c.application_id, DeadlineBreach.deadline == found.c.deadline
@@ -114,7 +122,9 @@ async def record_breaches(session: AsyncSession, today: date, detected_at: datet
         insert(DeadlineBreach)
         .from_select(["application_id", "deadline", "due_date", "region", "detected_at"], fresh)
         .on_conflict_do_nothing()
-        .returning(DeadlineBreach.application_id, DeadlineBreach.deadline, DeadlineBreach.due_date, DeadlineBreach.region)
+        .returning(
+            DeadlineBreach.application_id, DeadlineBreach.deadline, DeadlineBreach.due_date, DeadlineBreach.region
+        )
     )
     rows = (await session.execute(stmt)).all()
     keys = await _person_keys(session, {row.application_id for row in rows})

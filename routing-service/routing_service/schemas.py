@@ -1,25 +1,185 @@
-"""Response models of the routing API."""
+"""Request and response models of the routing API."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-from subsidy_shared.events import ScopeName
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from subsidy_shared.events import AgentRelation, ScopeName, Subsidy, SubsidyOutcome
+from subsidy_shared.validators import IdNumber, PersonName, Phone, RegionCode, TownshipCode
+
+from routing_service.rules import ClockState
+
+CaseStatus = Literal[
+    "routed",  # with our own locality since routing
+    "push_pending",  # waiting for a province system (自建系统) to acknowledge it
+    "push_failed",  # the province system refused it for good (a 4xx); its push clock still runs
+    "pushed",  # acknowledged by the province system
+    "decided",  # result returned to the accepting window
+    "result_push_pending",  # decided; the province system that accepted the case has not acknowledged it
+    "result_pushed",
+    "result_push_failed",
+    "notified",  # the applicant has been told
+    "withdrawn",
+]
+ClockName = Literal["push", "decision", "notify"]
+
+
+class DeadlineRead(BaseModel):
+    """One statutory clock: due date (working days), when it was met, and how it stands today."""
+
+    name: ClockName
+    due: date | None = Field(description="null until the step starts")
+    done_on: date | None
+    state: ClockState
+    met: bool
+
+
+class DeliveryRead(BaseModel):
+    """The delivery to a province system under way: retried with backoff until acknowledged."""
+
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
 
 
 class CaseRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
     application_id: uuid.UUID
+    status: CaseStatus
     scope: ScopeName
     accepting_region: str
     hukou_region: str
     locality_county: str
     locality_township: str | None
+    external_system: str | None = Field(description="province whose own system decides the case")
+    origin_system: str | None = Field(description="province system that accepted the case")
     materials_complete_at: datetime
     push_due: date
-    received_at: datetime
-    decision_due: date
-    status: str
+    received_at: datetime = Field(description="when routing received the case")
+    pushed_at: datetime | None = Field(description="when the locality received the case")
+    decision_due: date | None
+    decided_at: datetime | None
+    decided_by: str | None
+    outcomes: list[SubsidyOutcome] | None
+    result_returned_at: datetime | None
+    notify_due: date | None
+    notified_at: datetime | None
+    withdrawn_at: datetime | None
+    delivery: DeliveryRead | None
+    deadlines: list[DeadlineRead]
+
+
+class OverdueCase(BaseModel):
+    application_id: uuid.UUID
+    status: CaseStatus
+    scope: ScopeName
+    accepting_region: str
+    locality_county: str
+    applicant_name: str = Field(description="masked")
+    applicant_id_number: str = Field(description="masked")
+    overdue_since: date = Field(description="the earliest due date among its breached clocks")
+    breached: list[ClockName]
+    deadlines: list[DeadlineRead]
+
+
+class OverdueList(BaseModel):
+    region: str
+    as_of: date = Field(description="China date the clocks were evaluated on")
+    items: list[OverdueCase]
+    next_cursor: str | None = None
+
+
+# ---- the province exchange (自建系统) -------------------------------------------------------------
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ApplicantIn(Strict):
+    id_number: IdNumber
+    name: PersonName
+    phone: Phone | None = None
+
+
+class BankAccountIn(Strict):
+    bank: str = Field(min_length=2, max_length=60)
+    account_number: str = Field(pattern=r"^[0-9]{8,30}$")
+    holder_name: PersonName
+
+
+class AgentIn(Strict):
+    id_number: IdNumber
+    name: PersonName
+    relation: AgentRelation
+    phone: Phone | None = None
+
+
+class ExchangeCaseCreate(Strict):
+    """A case accepted at a window of the caller's province for a person whose hukou is elsewhere."""
+
+    external_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]*$")
+    accepting_region: TownshipCode
+    submitted_at: AwareDatetime
+    materials_complete_at: AwareDatetime | None = Field(default=None, description="defaults to submitted_at")
+    applicant: ApplicantIn
+    hukou_region: RegionCode
+    certificate_number: str = Field(min_length=20, max_length=20, pattern=r"^[0-9]{17}[0-9X][1-7][1-4]$")
+    subsidies: list[Subsidy] = Field(min_length=1, max_length=2)
+    bank_account: BankAccountIn
+    agent: AgentIn | None = None
+
+    @field_validator("certificate_number", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("subsidies")
+    @classmethod
+    def _distinct(cls, value: list[Subsidy]) -> list[Subsidy]:
+        if len(set(value)) != len(value):
+            raise ValueError("each subsidy is asked for once")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExchangeCaseCreate:
+        if self.certificate_number[:18] != self.applicant.id_number:
+            raise ValueError("certificate_number must begin with the applicant's ID number")
+        if self.materials_complete_at is not None and self.materials_complete_at < self.submitted_at:
+            raise ValueError("materials_complete_at cannot be before submitted_at")
+        return self
+
+
+class ReasonIn(Strict):
+    rule_id: str = Field(min_length=1, max_length=100)
+    text: str = Field(min_length=1, max_length=500)
+
+
+class OutcomeIn(Strict):
+    subsidy: Subsidy
+    outcome: Literal["approved", "refused"]
+    reasons: list[ReasonIn] = Field(default_factory=list, max_length=20)
+
+    @model_validator(mode="after")
+    def _refusal_says_why(self) -> OutcomeIn:
+        if self.outcome == "refused" and not self.reasons:
+            raise ValueError("a refusal names at least one reason")
+        return self
+
+
+class ExchangeDecisionCreate(Strict):
+    """The decision a province system took on a case we pushed to it."""
+
+    application_id: uuid.UUID
+    decided_at: AwareDatetime
+    decided_by: str = Field(min_length=1, max_length=100)
+    outcomes: list[OutcomeIn] = Field(min_length=1, max_length=2)
+
+    @field_validator("outcomes")
+    @classmethod
+    def _one_per_subsidy(cls, value: list[OutcomeIn]) -> list[OutcomeIn]:
+        if len({o.subsidy for o in value}) != len(value):
+            raise ValueError("one outcome per subsidy")
+        return value

@@ -1,0 +1,82 @@
+"""The clocks seen across cases: breaches recorded and announced once, overdue lists for supervisors."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import date, datetime
+from typing import Literal, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from subsidy_shared import outbox
+from subsidy_shared.auth import Principal, Role, require_role
+from subsidy_shared.errors import Forbidden, Unprocessable
+from subsidy_shared.events import CaseDeadlineBreached, CaseDeadlineBreachedData
+from subsidy_shared.regions import region_prefix
+from subsidy_shared.workdays import china_date
+
+from routing_service import repository, views
+from routing_service.schemas import OverdueList
+from routing_service.service import SOURCE
+
+SUPERVISORS = (
+    Role.COUNTY_CIVIL_AFFAIRS,
+    Role.COUNTY_DISABILITY_FEDERATION,
+    Role.PROVINCIAL_ADMIN,
+    Role.AUDITOR,
+    Role.OPS,
+)
+
+
+async def scan_breaches(session: AsyncSession, now: datetime, *, limit: int = 1000) -> int:
+    """Record every clock breached by `now` not recorded before and queue `case.deadline_breached` for it.
+
+    The region of a push or decision breach is the locality (it missed the step); of a notify breach,
+    the accepting window. Returns how many breaches were new (at most `limit`).
+    """
+    found = await repository.record_breaches(session, china_date(now), now, limit)
+    events = [
+        CaseDeadlineBreached(
+            source=SOURCE,
+            subject=str(breach.application_id),
+            data=CaseDeadlineBreachedData(
+                application_id=breach.application_id,
+                person_key=breach.person_key,
+                deadline=cast(Literal["push", "decision", "notify"], breach.deadline),
+                due_date=breach.due_date,
+                region=breach.region,
+                detected_at=now,
+            ),
+        )
+        for breach in found
+    ]
+    await outbox.add_many(session, events)
+    return len(events)
+
+
+async def list_overdue(
+    session: AsyncSession, principal: Principal, region: str | None, limit: int, cursor: str | None, now: datetime
+) -> OverdueList:
+    """Cases of `region` (accepting or locality) with a breached clock, oldest due date first."""
+    require_role(principal, *SUPERVISORS)
+    region = region or principal.region
+    if not principal.covers(region):
+        raise Forbidden(f"region {region} is outside the caller's region {principal.region}")
+    today = china_date(now)
+    after = _decode_cursor(cursor) if cursor else None
+    rows = await repository.overdue_cases(session, today, region_prefix(region), limit, after)
+    items = [views.overdue_item(case, since, today) for case, since in rows]
+    next_cursor = _encode_cursor(rows[-1][1], rows[-1][0].application_id) if len(rows) == limit else None
+    return OverdueList(region=region, as_of=today, items=items, next_cursor=next_cursor)
+
+
+def _encode_cursor(due: date, application_id: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(f"{due.isoformat()}|{application_id}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[date, uuid.UUID]:
+    try:
+        due, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return date.fromisoformat(due), uuid.UUID(ident)
+    except ValueError as exc:
+        raise Unprocessable.at(("query", "cursor"), "not a cursor returned by this list") from exc
