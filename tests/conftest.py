@@ -23,6 +23,8 @@ from subsidyctl.catalog import SERVICES, ServiceInfo
 
 SERVER = os.environ.get("SUBSIDY_TEST_DB_SERVER", "postgresql+asyncpg://subsidy:subsidy@127.0.0.1:5432")
 KAFKA = os.environ.get("SUBSIDY_TEST_KAFKA", "127.0.0.1:9092")
+# Two checkouts testing on one server at once (a CI run beside a working copy) keep apart by this prefix.
+DB_PREFIX = os.environ.get("SUBSIDY_TEST_DB_PREFIX", "")
 
 
 async def recreate_database(name: str) -> None:
@@ -78,7 +80,7 @@ class ServiceDatabase:
 def _database_fixture(name: str) -> Callable[..., Any]:
     @pytest.fixture(scope="session")
     async def _db() -> AsyncIterator[ServiceDatabase]:
-        url = await fresh_migrated_database(service_info(name), f"test_{name}")
+        url = await fresh_migrated_database(service_info(name), f"{DB_PREFIX}test_{name}")
         db = ServiceDatabase(url)
         yield db
         await db.engine.dispose()

@@ -18,7 +18,7 @@ from subsidy_shared.topics import all_topic_names
 from subsidyctl.catalog import SERVICES
 from subsidyctl.supervisor import ServiceProcess, wait_ready
 
-from tests.conftest import KAFKA, ServiceDatabase, fresh_migrated_database
+from tests.conftest import DB_PREFIX, KAFKA, ServiceDatabase, fresh_migrated_database
 
 PORT_BASE = 18000
 
@@ -95,7 +95,7 @@ async def system(run_id: str) -> AsyncIterator[System]:
         "SUBSIDY_LOG_LEVEL": "WARNING",
     }
     for service in SERVICES:
-        url = await fresh_migrated_database(service, f"e2e_{service.name}")
+        url = await fresh_migrated_database(service, f"{DB_PREFIX}e2e_{service.name}")
         databases[service.name] = ServiceDatabase(url)
         env[service.database_env] = url
     processes = {s.name: ServiceProcess(s, env, port=PORT_BASE + s.port % 100) for s in SERVICES}

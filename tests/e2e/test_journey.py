@@ -19,7 +19,7 @@ from subsidy_shared.events import (
 )
 from subsidy_shared.ids import person_key
 from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
-from subsidy_shared.workdays import is_workday, workdays_between
+from subsidy_shared.workdays import china_date, is_workday, workdays_between
 
 from tests.conftest import application_body, submit_complete, token_for
 from tests.e2e.conftest import System, eventually
@@ -80,7 +80,7 @@ async def test_harbin_window_chengdu_hukou_routed_decided_returned_and_notified(
     assert case["locality_county"] == "510104"
     clocks = {d["name"]: d for d in case["deadlines"]}
     # Due dates are working days on the official calendar: never a rest day, exactly N working days on.
-    complete_on = date.fromisoformat(case["materials_complete_at"][:10])
+    complete_on = china_date(datetime.fromisoformat(case["materials_complete_at"]))  # clocks count in Beijing
     push_due = date.fromisoformat(clocks["push"]["due"])
     assert is_workday(push_due) and workdays_between(complete_on, push_due) == 3
     decision_due = date.fromisoformat(clocks["decision"]["due"])
