@@ -14,7 +14,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return create_service_app(
         settings or Settings(),
         title="Liangbu eligibility service (审核审定)",
-        description="Township review, county certificate check and county approval of each case.",
+        description="Township review, county certificate check and county approval of each case; policies as data.",
         routers=[router],
         subscriptions=SUBSCRIPTIONS,
     )

@@ -1,23 +1,32 @@
-"""Eligibility use cases: receive a routed case; show it to reviewers."""
+"""Eligibility use cases driven by events (a case arrives, a registry record changes, a withdrawal) and
+the case view for reviewers."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared.auth import Principal, require_region
-from subsidy_shared.errors import NotFound
-from subsidy_shared.events import CaseRoutedData
+from subsidy_shared import audit
+from subsidy_shared.auth import Principal, Role, require_region, require_role
+from subsidy_shared.errors import Conflict, NotFound
+from subsidy_shared.events import ApplicationWithdrawnData, CaseRoutedData, RegistryRecordChangedData
+from subsidy_shared.workdays import DeadlineStatus, china_date, deadline_state
 
-from eligibility_service import repository
+from eligibility_service import benefits, precheck, registry, repository, steps
 from eligibility_service.models import Case
+from eligibility_service.schemas import CaseRead, PrecheckCreate
 
-FIRST_STEP = "township_review"  # 乡镇 审核 comes first in every flow
+log = structlog.get_logger(__name__)
+REVIEWER_ROLES = (Role.TOWNSHIP_REVIEWER, Role.COUNTY_DISABILITY_FEDERATION, Role.COUNTY_CIVIL_AFFAIRS)
 
 
-async def receive_case(session: AsyncSession, routed: CaseRoutedData) -> None:
-    """A case reaches its locality; a redelivered case.routed changes nothing."""
-    await repository.add_case(
+async def receive_case(session: AsyncSession, routed: CaseRoutedData, now: datetime) -> None:
+    """A case reaches its locality and is pre-checked; a redelivered case.routed changes nothing."""
+    if routed.external_system is not None:  # another province's own system (自建系统) decides it
+        return
+    added = await repository.add_case(
         session,
         {
             "application_id": routed.application_id,
@@ -29,16 +38,88 @@ async def receive_case(session: AsyncSession, routed: CaseRoutedData) -> None:
             "subsidies": list(routed.application.subsidies),
             "received_at": routed.received_at,
             "decision_due": routed.decision_due,
-            "step": FIRST_STEP,
+            "step": steps.TOWNSHIP_REVIEW,
             "application": routed.application.model_dump(mode="json"),
         },
     )
+    case = await repository.lock_case(session, routed.application_id)
+    if not added or case is None:
+        return
+    if await repository.is_withdrawn(session, case.application_id):  # the withdrawal overtook the case
+        case.step, case.closed_at = steps.WITHDRAWN, now
+        return
+    await precheck.run(session, case, now)
 
 
-async def get_case(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Case:
+async def withdraw(session: AsyncSession, withdrawn: ApplicationWithdrawnData) -> None:
+    """A withdrawn application closes its open case without a decision."""
+    await repository.add_withdrawal(
+        session,
+        {
+            "application_id": withdrawn.application_id,
+            "person_key": withdrawn.person_key,
+            "withdrawn_at": withdrawn.withdrawn_at,
+            "reason": withdrawn.reason,
+        },
+    )
+    case = await repository.lock_case(session, withdrawn.application_id)
+    if case is None or case.step in steps.CLOSED_STEPS:
+        return
+    before = case.step
+    case.step, case.closed_at, case.pending_decision = steps.WITHDRAWN, withdrawn.withdrawn_at, None
+    entity = str(case.application_id)
+    after = {"step": case.step}
+    await repository.audit_system(
+        session, "withdrawn", "case", entity, case.hukou_region, before={"step": before}, after=after
+    )
+
+
+async def registry_changed(session: AsyncSession, change: RegistryRecordChangedData, now: datetime) -> None:
+    """Keep the newest record; re-check the person's open cases and follow their approved subsidies."""
+    if not await registry.record(session, change):
+        log.info("registry.older_observation_ignored", record_kind=change.record_kind)
+        return
+    for case in await repository.open_cases_of(session, change.person_key, steps.OPEN_STEPS):
+        await precheck.run(session, case, now)
+    await benefits.follow_registry_change(session, change, now)
+
+
+async def get_case(session: AsyncSession, principal: Principal, application_id: uuid.UUID, now: datetime) -> CaseRead:
     case = await repository.get_case(session, application_id)
     if case is None:
         raise NotFound(f"no case {application_id}")
     # Reviewers act for the locality; the accepting window may follow its own applications.
     require_region(principal, case.hukou_region, case.accepting_region)
-    return case
+    return await case_view(session, case, now)
+
+
+async def rerun_precheck(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, body: PrecheckCreate, now: datetime
+) -> CaseRead:
+    """Run the pre-check again (after a registry correction, or to record the E3 declaration)."""
+    case = await repository.lock_case(session, application_id)
+    if case is None:
+        raise NotFound(f"no case {application_id}")
+    require_role(principal, *REVIEWER_ROLES)
+    require_region(principal, case.hukou_region)
+    if case.step in steps.CLOSED_STEPS:
+        raise Conflict(f"the case is {case.step}; its pre-check is final", step=case.step)
+    before = {"precheck": case.precheck, "long_term_care_declared": case.long_term_care_declared}
+    if body.long_term_care is not None:
+        case.long_term_care_declared = body.long_term_care
+    await precheck.run(session, case, now)
+    after = {"precheck": case.precheck, "long_term_care_declared": case.long_term_care_declared}
+    await audit.record(session, principal, "precheck", "case", str(application_id), before=before, after=after)
+    return await case_view(session, case, now)
+
+
+async def case_view(session: AsyncSession, case: Case, now: datetime) -> CaseRead:
+    reviews = await repository.reviews_of(session, case.application_id)
+    decision = await repository.get_decision(session, case.application_id)
+    return CaseRead.build(case, decision_clock(case, china_date(now)), reviews, decision)
+
+
+def decision_clock(case: Case, today: date) -> DeadlineStatus:
+    """The 10-working-day decision clock from case.routed; a decided or withdrawn case has stopped it."""
+    done_on = china_date(case.closed_at) if case.closed_at else None
+    return deadline_state("decision", case.decision_due, done_on, today)
