@@ -7,35 +7,13 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from subsidy_shared.events import AgentRelation, Subsidy, SubsidyOutcome
+from subsidy_shared.events import Subsidy, SubsidyOutcome
+from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict
 from subsidy_shared.regions import InvalidRegion, parse_region
-from subsidy_shared.validators import IdNumber, PersonName, Phone, RegionCode
+from subsidy_shared.validators import RegionCode
 from subsidy_shared.workdays import DeadlineState
 
 from intake_service.rules import parse_certificate_number
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ApplicantIn(Strict):
-    id_number: IdNumber
-    name: PersonName
-    phone: Phone | None = None
-
-
-class BankAccountIn(Strict):
-    bank: str = Field(min_length=2, max_length=60)
-    account_number: str = Field(pattern=r"^[0-9]{8,30}$")
-    holder_name: PersonName
-
-
-class AgentIn(Strict):
-    id_number: IdNumber
-    name: PersonName
-    relation: AgentRelation
-    phone: Phone | None = None
 
 
 class ApplicationCreate(Strict):

@@ -6,9 +6,10 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
-from subsidy_shared.events import AgentRelation, ScopeName, Subsidy, SubsidyOutcome
-from subsidy_shared.validators import IdNumber, PersonName, Phone, RegionCode, TownshipCode
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from subsidy_shared.events import ScopeName, Subsidy, SubsidyOutcome
+from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict
+from subsidy_shared.validators import RegionCode, TownshipCode
 
 from routing_service.rules import ClockState
 
@@ -92,29 +93,6 @@ class OverdueList(BaseModel):
 
 
 # ---- the province exchange (自建系统) -------------------------------------------------------------
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ApplicantIn(Strict):
-    id_number: IdNumber
-    name: PersonName
-    phone: Phone | None = None
-
-
-class BankAccountIn(Strict):
-    bank: str = Field(min_length=2, max_length=60)
-    account_number: str = Field(pattern=r"^[0-9]{8,30}$")
-    holder_name: PersonName
-
-
-class AgentIn(Strict):
-    id_number: IdNumber
-    name: PersonName
-    relation: AgentRelation
-    phone: Phone | None = None
 
 
 class ExchangeCaseCreate(Strict):

@@ -1,0 +1,33 @@
+"""Request parts every entry point shares (a window's application, another province's case)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from subsidy_shared.events import AgentRelation
+from subsidy_shared.validators import IdNumber, PersonName, Phone
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused rather than dropped: a typo must not lose data silently."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ApplicantIn(Strict):
+    id_number: IdNumber
+    name: PersonName
+    phone: Phone | None = None
+
+
+class BankAccountIn(Strict):
+    bank: str = Field(min_length=2, max_length=60)
+    account_number: str = Field(pattern=r"^[0-9]{8,30}$")
+    holder_name: PersonName
+
+
+class AgentIn(Strict):
+    id_number: IdNumber
+    name: PersonName
+    relation: AgentRelation
+    phone: Phone | None = None
