@@ -13,6 +13,8 @@ from subsidy_shared.db import make_metadata
 from subsidy_shared.messaging import messaging_tables
 
 _NOW = sa.text("now()")
+# Python None is SQL NULL, not the JSON value null, so `IS NULL` means "none".
+NullableJSONB = JSONB(none_as_null=True)
 
 
 class Base(DeclarativeBase):
@@ -26,6 +28,8 @@ class Case(Base):
     """A case at its locality, waiting for review (审核) and approval (审定)."""
 
     __tablename__ = "cases"
+    # The worklist: open cases of a region, soonest decision first.
+    __table_args__ = (sa.Index("ix_cases_worklist", "step", "decision_due", "application_id"),)
 
     application_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     person_key: Mapped[str] = mapped_column(sa.Text, index=True)
@@ -39,9 +43,9 @@ class Case(Base):
     step: Mapped[str] = mapped_column(sa.Text)
     application: Mapped[dict[str, Any]] = mapped_column(JSONB)
     # 0002: the automatic pre-check, what the applicant declared, publicity, and when the case closed.
-    precheck: Mapped[dict[str, Any] | None] = mapped_column(JSONB, default=None)
+    precheck: Mapped[dict[str, Any] | None] = mapped_column(NullableJSONB, default=None)
     long_term_care_declared: Mapped[bool | None] = mapped_column(sa.Boolean, default=None)
-    pending_decision: Mapped[dict[str, Any] | None] = mapped_column(JSONB, default=None)
+    pending_decision: Mapped[dict[str, Any] | None] = mapped_column(NullableJSONB, default=None)
     publicity_ends_on: Mapped[date | None] = mapped_column(sa.Date, default=None)
     decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=None)
     closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True), default=None)
@@ -59,7 +63,7 @@ class CaseReview(Base):
     step: Mapped[str] = mapped_column(sa.Text)
     outcome: Mapped[str] = mapped_column(sa.Text)
     reason: Mapped[str | None] = mapped_column(sa.Text)
-    subsidies: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    subsidies: Mapped[dict[str, str] | None] = mapped_column(NullableJSONB)
     actor_sub: Mapped[str] = mapped_column(sa.Text)
     actor_role: Mapped[str] = mapped_column(sa.Text)
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
@@ -130,7 +134,7 @@ class Beneficiary(Base):
     policy_version: Mapped[str] = mapped_column(sa.Text)
     since_month: Mapped[str] = mapped_column(sa.Text)
     changed_month: Mapped[str | None] = mapped_column(sa.Text, default=None)
-    needs_review: Mapped[dict[str, Any] | None] = mapped_column(JSONB, default=None)
+    needs_review: Mapped[dict[str, Any] | None] = mapped_column(NullableJSONB, default=None)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
 
 

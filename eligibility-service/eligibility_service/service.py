@@ -42,8 +42,10 @@ async def receive_case(session: AsyncSession, routed: CaseRoutedData, now: datet
             "application": routed.application.model_dump(mode="json"),
         },
     )
+    if not added:
+        return
     case = await repository.lock_case(session, routed.application_id)
-    if not added or case is None:
+    if case is None:  # inserted just above; this only narrows the type
         return
     if await repository.is_withdrawn(session, case.application_id):  # the withdrawal overtook the case
         case.step, case.closed_at = steps.WITHDRAWN, now

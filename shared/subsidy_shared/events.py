@@ -394,6 +394,8 @@ RecordKind = Literal[
     "certificate",
     "dibao",
     "near_dibao",
+    "low_income",
+    "severe_unemployed",
     "tekun",
     "orphan",
     "de_facto_unsupported_child",
