@@ -31,7 +31,7 @@ up: sync infra
 	@$(RUN) subsidyctl up --demo
 
 down:
-	@-pkill -f "subsidyctl up" 2>/dev/null; true
+	@-pkill -TERM -f "bin/subsidyctl up" 2>/dev/null; true
 	@bash deploy/local/kafka.sh stop
 
 test: sync infra

@@ -81,7 +81,9 @@ def supervise(processes: Sequence[ServiceProcess], poll_seconds: float = 1.0) ->
     def _terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    # SIGINT too: a shell starting us in the background leaves SIGINT ignored, and `make down` sends it.
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     try:
         while True:
             time.sleep(poll_seconds)
