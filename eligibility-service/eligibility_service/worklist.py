@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.auth import Principal, require_role
 from subsidy_shared.errors import Forbidden, Unprocessable
+from subsidy_shared.pagination import decode_cursor, encode_cursor
 from subsidy_shared.regions import is_valid_region, region_prefix
 from subsidy_shared.workdays import china_date
 
@@ -34,20 +34,8 @@ async def list_cases(
     if not principal.covers(region):
         raise Forbidden(f"region {region} is outside the caller's region {principal.region}")
     wanted = (step,) if step else steps.OPEN_STEPS  # by default what still waits for someone
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, date.fromisoformat, uuid.UUID) if cursor else None
     rows = await repository.list_cases(session, region_prefix(region), wanted, limit, after)
     today = china_date(now)
-    next_cursor = _encode_cursor(rows[-1].decision_due, rows[-1].application_id) if len(rows) == limit else None
+    next_cursor = encode_cursor(rows[-1].decision_due, rows[-1].application_id) if len(rows) == limit else None
     return CaseList(items=[CaseSummary.of(c, decision_clock(c, today)) for c in rows], next_cursor=next_cursor)
-
-
-def _encode_cursor(due: date, application_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{due.isoformat()}|{application_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[date, uuid.UUID]:
-    try:
-        due, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return date.fromisoformat(due), uuid.UUID(ident)
-    except ValueError as exc:
-        raise Unprocessable.at(("query", "cursor"), "not a cursor returned by this list") from exc

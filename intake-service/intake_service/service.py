@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,6 +22,7 @@ from subsidy_shared.events import (
     Person,
 )
 from subsidy_shared.ids import mask_id_number, mask_name, person_key
+from subsidy_shared.pagination import decode_cursor, encode_cursor
 from subsidy_shared.regions import Level, parse_region
 from subsidy_shared.workdays import china_date
 
@@ -243,21 +243,8 @@ def to_read(application: Application, on_file: Sequence[str] = ()) -> Applicatio
 async def list_applications(
     session: AsyncSession, principal: Principal, limit: int, cursor: str | None
 ) -> ApplicationList:
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, datetime.fromisoformat, uuid.UUID) if cursor else None
     rows = await repository.list_applications(session, principal.region_prefix, limit, after)
-    next_cursor = _encode_cursor(rows[-1]) if len(rows) == limit else None
+    next_cursor = encode_cursor(rows[-1].submitted_at, rows[-1].id) if len(rows) == limit else None
     on_file = await repository.kinds_on_file(session, [a.id for a in rows])
     return ApplicationList(items=[to_read(a, on_file.get(a.id, [])) for a in rows], next_cursor=next_cursor)
-
-
-def _encode_cursor(application: Application) -> str:
-    raw = f"{application.submitted_at.isoformat()}|{application.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        moment, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(moment), uuid.UUID(ident)
-    except ValueError as exc:
-        raise Unprocessable.at(("query", "cursor"), "not a cursor returned by this list") from exc

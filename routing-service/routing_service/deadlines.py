@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import date, datetime
 from typing import Literal, cast
@@ -10,8 +9,9 @@ from typing import Literal, cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import outbox
 from subsidy_shared.auth import Principal, Role, require_role
-from subsidy_shared.errors import Forbidden, Unprocessable
+from subsidy_shared.errors import Forbidden
 from subsidy_shared.events import CaseDeadlineBreached, CaseDeadlineBreachedData
+from subsidy_shared.pagination import decode_cursor, encode_cursor
 from subsidy_shared.regions import region_prefix
 from subsidy_shared.workdays import china_date
 
@@ -63,20 +63,8 @@ async def list_overdue(
     if not principal.covers(region):
         raise Forbidden(f"region {region} is outside the caller's region {principal.region}")
     today = china_date(now)
-    after = _decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, date.fromisoformat, uuid.UUID) if cursor else None
     rows = await repository.overdue_cases(session, today, region_prefix(region), limit, after)
     items = [views.overdue_item(case, since, today) for case, since in rows]
-    next_cursor = _encode_cursor(rows[-1][1], rows[-1][0].application_id) if len(rows) == limit else None
+    next_cursor = encode_cursor(rows[-1][1], rows[-1][0].application_id) if len(rows) == limit else None
     return OverdueList(region=region, as_of=today, items=items, next_cursor=next_cursor)
-
-
-def _encode_cursor(due: date, application_id: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(f"{due.isoformat()}|{application_id}".encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> tuple[date, uuid.UUID]:
-    try:
-        due, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return date.fromisoformat(due), uuid.UUID(ident)
-    except ValueError as exc:
-        raise Unprocessable.at(("query", "cursor"), "not a cursor returned by this list") from exc
