@@ -9,7 +9,7 @@ from datetime import date, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import audit
-from subsidy_shared.auth import Principal, Role, require_region, require_role
+from subsidy_shared.auth import CASE_READERS, Principal, Role, require_region, require_role
 from subsidy_shared.errors import Conflict, NotFound
 from subsidy_shared.events import ApplicationWithdrawnData, CaseRoutedData, RegistryRecordChangedData
 from subsidy_shared.workdays import DeadlineStatus, china_date, deadline_state
@@ -87,6 +87,7 @@ async def registry_changed(session: AsyncSession, change: RegistryRecordChangedD
 
 
 async def get_case(session: AsyncSession, principal: Principal, application_id: uuid.UUID, now: datetime) -> CaseRead:
+    require_role(principal, *CASE_READERS)
     case = await repository.get_case(session, application_id)
     if case is None:
         raise NotFound(f"no case {application_id}")

@@ -46,10 +46,15 @@ async def on_result_returned(session: AsyncSession, event: CaseResultReturned) -
     application.decided_at = data.decided_at or data.returned_at
     application.outcomes = [o.model_dump(mode="json") for o in data.outcomes]
     application.notify_due = data.notify_due
-    if application.status != "withdrawn":
-        application.status = "decided"
     approved = [o.subsidy for o in data.outcomes if o.outcome == "approved"]
     refused = [o.subsidy for o in data.outcomes if o.outcome == "refused"]
+    if application.status == "withdrawn" and approved:
+        # The locality decided before the withdrawal reached it: the approval stands and will be paid, so
+        # the person receives it and a new application for it would be 重复领取.
+        log.warning("intake.decided_after_withdrawal", application_id=str(application.id))
+        await repository.restore_receiving(session, application, approved)
+    if application.status != "withdrawn" or approved:
+        application.status = "decided"
     await repository.mark_receiving(session, application.id, approved)
     await repository.release_claims(session, application.id, refused)
     await repository.add_step(

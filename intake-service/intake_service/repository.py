@@ -58,6 +58,22 @@ async def release_claims(
     await session.execute(stmt)
 
 
+async def restore_receiving(session: AsyncSession, application: Application, subsidies: Sequence[str]) -> None:
+    """Claims released by a withdrawal come back as received (a newer open application keeps its own)."""
+    rows = [
+        {
+            "person_key": application.person_key,
+            "subsidy": subsidy,
+            "application_id": application.id,
+            "accepting_region": application.accepting_region,
+            "hukou_region": application.hukou_region,
+            "state": "receiving",
+        }
+        for subsidy in subsidies
+    ]
+    await session.execute(insert(OpenClaim).values(rows).on_conflict_do_nothing())
+
+
 async def mark_receiving(session: AsyncSession, application_id: uuid.UUID, subsidies: Sequence[str]) -> None:
     await session.execute(
         sa.update(OpenClaim)

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from subsidy_shared.events import Subsidy, SubsidyOutcome
 from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict
 from subsidy_shared.regions import InvalidRegion, parse_region
@@ -135,7 +135,7 @@ class ApplicationList(BaseModel):
 
 class NotificationCreate(Strict):
     channel: Literal["sms", "phone", "in_person", "letter"]
-    notified_at: datetime | None = Field(default=None, description="when the applicant was told; default now")
+    notified_at: AwareDatetime | None = Field(default=None, description="when the applicant was told; default now")
     note: str | None = Field(default=None, max_length=200)
 
 

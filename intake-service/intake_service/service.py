@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import audit, outbox
-from subsidy_shared.auth import Principal, Role, require_region, require_role
+from subsidy_shared.auth import CASE_READERS, Principal, Role, require_region, require_role
 from subsidy_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
 from subsidy_shared.events import (
     Agent,
@@ -137,6 +137,7 @@ def _submitted_event(application: Application) -> ApplicationSubmitted:
 async def get_application(
     session: AsyncSession, principal: Principal, application_id: uuid.UUID, *, for_update: bool = False
 ) -> Application:
+    require_role(principal, *CASE_READERS)
     application = await repository.get_application(session, application_id, for_update=for_update)
     if application is None:
         raise NotFound(f"no application {application_id}")
@@ -243,6 +244,7 @@ def to_read(application: Application, on_file: Sequence[str] = ()) -> Applicatio
 async def list_applications(
     session: AsyncSession, principal: Principal, limit: int, cursor: str | None
 ) -> ApplicationList:
+    require_role(principal, *CASE_READERS)
     after = decode_cursor(cursor, datetime.fromisoformat, uuid.UUID) if cursor else None
     rows = await repository.list_applications(session, principal.region_prefix, limit, after)
     next_cursor = encode_cursor(rows[-1].submitted_at, rows[-1].id) if len(rows) == limit else None

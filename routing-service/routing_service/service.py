@@ -139,14 +139,18 @@ def _recorded_decision(case: Case) -> Decision | None:
     return Decision(case.decided_at, case.decided_by, outcomes)
 
 
-async def record_decision(session: AsyncSession, case: Case, decision: Decision, now: datetime) -> bool:
+async def record_decision(
+    session: AsyncSession, case: Case, decision: Decision, now: datetime, *, stands_after_withdrawal: bool = False
+) -> bool:
     """Record the locality's decision and return it to the accepting window (`case.result_returned`).
 
     Once only: False when this same decision is already recorded; Conflict for a different one.
     The caller holds the case row lock, so two deliveries of one decision cannot both pass.
     """
     decision = decision.normalised()
-    if case.withdrawn_at is not None:
+    # Our eligibility service decides before it sees a late withdrawal, and then its decision stands (it
+    # is paid): the window must learn it. Another province's system is told of nothing after a withdrawal.
+    if case.withdrawn_at is not None and not stands_after_withdrawal:
         raise Conflict("the application was withdrawn; a decision is no longer taken")
     recorded = _recorded_decision(case)
     if recorded is not None:
@@ -199,7 +203,8 @@ async def apply_eligibility_decision(session: AsyncSession, data: EligibilityDec
         return
     outcomes = tuple(SubsidyOutcome(subsidy=d.subsidy, outcome=d.outcome, reasons=d.reasons) for d in data.decisions)
     try:
-        await record_decision(session, case, Decision(data.decided_at, data.decided_by, outcomes), now)
+        decision = Decision(data.decided_at, data.decided_by, outcomes)
+        await record_decision(session, case, decision, now, stands_after_withdrawal=True)
     except Conflict as exc:
         bound.warning("routing.decision_ignored", reason=exc.message)
 

@@ -26,6 +26,10 @@ class Role(enum.StrEnum):
     PROVINCE_SYSTEM = "province_system"
 
 
+# Officials who may read case files of their region; another province's system reads only through the exchange.
+CASE_READERS: tuple[Role, ...] = tuple(r for r in Role if r is not Role.PROVINCE_SYSTEM)
+
+
 class Principal(BaseModel):
     """Who is calling: subject, role and the region their authority covers (prefix match)."""
 

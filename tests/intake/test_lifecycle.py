@@ -444,3 +444,48 @@ async def test_a_denial_is_a_403_with_its_reason_and_leaves_an_audit_row(
         ).one()
     assert row[0] == "440106003" and row[1] == "denied POST" and row[3]["reason"].startswith("outside")
     assert await intake_db.scalar("SELECT status FROM applications") == "materials_pending"
+
+
+async def test_a_notification_time_without_a_timezone_is_a_422_not_a_500(
+    intake: httpx.AsyncClient, intake_db: ServiceDatabase
+) -> None:
+    application_id = await submit_complete(intake, "", CLERK, application_body(sequence=46))
+    await _apply(
+        intake_db, lifecycle.on_result_returned, _returned(application_id, ["living"], [], BEFORE_NATIONAL_DAY)
+    )
+
+    response = await intake.post(
+        f"/v1/applications/{application_id}/notifications",
+        json={"channel": "phone", "notified_at": "2026-09-29T12:00:00"},
+        headers=CLERK,
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "notified_at"]
+
+
+async def test_an_approval_decided_before_a_late_withdrawal_stands_and_counts_as_received(
+    intake: httpx.AsyncClient, intake_db: ServiceDatabase
+) -> None:
+    body = application_body(sequence=47, subsidies=("nursing",))
+    application_id = await submit_complete(intake, "", CLERK, body)
+    await _apply(intake_db, lifecycle.on_case_routed, _routed(application_id, {}, BEFORE_NATIONAL_DAY))
+    withdrawn = await intake.post(f"/v1/applications/{application_id}/withdraw", json={"reason": "撤回"}, headers=CLERK)
+    assert withdrawn.status_code == 200
+
+    await _apply(
+        intake_db, lifecycle.on_result_returned, _returned(application_id, ["nursing"], [], BEFORE_NATIONAL_DAY)
+    )
+
+    detail = (await intake.get(f"/v1/applications/{application_id}", headers=CLERK)).json()
+    assert detail["status"] == "decided"
+    again = await intake.post("/v1/applications", json=body, headers=CLERK)
+    assert again.status_code == 409 and again.json()["claim_state"] == "receiving"
+
+
+async def test_another_provinces_system_cannot_read_application_files(intake: httpx.AsyncClient) -> None:
+    created = (await intake.post("/v1/applications", json=application_body(sequence=48), headers=CLERK)).json()
+    system = token_for(Role.PROVINCE_SYSTEM, "510000")  # the hukou province's own system
+
+    assert (await intake.get(f"/v1/applications/{created['id']}", headers=system)).status_code == 403
+    assert (await intake.get("/v1/applications", headers=system)).status_code == 403
