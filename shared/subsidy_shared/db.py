@@ -42,4 +42,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit before the response is sent. The default ends the dependency after the answer
+# went out, so a client could be told 201 and ask for the row before (or whether) it was committed.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
