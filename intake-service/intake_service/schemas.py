@@ -8,12 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from subsidy_shared.events import Subsidy, SubsidyOutcome
-from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict
+from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict, SubsidyList
 from subsidy_shared.regions import InvalidRegion, parse_region
-from subsidy_shared.validators import RegionCode
+from subsidy_shared.validators import CertificateNumber, RegionCode
 from subsidy_shared.workdays import DeadlineState
-
-from intake_service.rules import parse_certificate_number
 
 
 class ApplicationCreate(Strict):
@@ -21,23 +19,10 @@ class ApplicationCreate(Strict):
 
     applicant: ApplicantIn
     hukou_region: RegionCode
-    certificate_number: str = Field(min_length=20, max_length=20)
-    subsidies: list[Subsidy] = Field(min_length=1, max_length=2)
+    certificate_number: CertificateNumber
+    subsidies: SubsidyList
     bank_account: BankAccountIn
     agent: AgentIn | None = None
-
-    @field_validator("certificate_number")
-    @classmethod
-    def _certificate(cls, value: str) -> str:
-        parse_certificate_number(value)
-        return value.upper()
-
-    @field_validator("subsidies")
-    @classmethod
-    def _distinct(cls, value: list[Subsidy]) -> list[Subsidy]:
-        if len(set(value)) != len(value):
-            raise ValueError("each subsidy is asked for once")
-        return value
 
     @model_validator(mode="after")
     def _certificate_is_the_applicants(self) -> ApplicationCreate:

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 from subsidy_shared.events import ScopeName, Subsidy, SubsidyOutcome
-from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict
-from subsidy_shared.validators import RegionCode, TownshipCode
+from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict, SubsidyList
+from subsidy_shared.validators import CertificateNumber, RegionCode, TownshipCode
 
 from routing_service.rules import ClockState
 
@@ -104,22 +104,10 @@ class ExchangeCaseCreate(Strict):
     materials_complete_at: AwareDatetime | None = Field(default=None, description="defaults to submitted_at")
     applicant: ApplicantIn
     hukou_region: RegionCode
-    certificate_number: str = Field(min_length=20, max_length=20, pattern=r"^[0-9]{17}[0-9X][1-7][1-4]$")
-    subsidies: list[Subsidy] = Field(min_length=1, max_length=2)
+    certificate_number: CertificateNumber
+    subsidies: SubsidyList
     bank_account: BankAccountIn
     agent: AgentIn | None = None
-
-    @field_validator("certificate_number", mode="before")
-    @classmethod
-    def _upper(cls, value: object) -> object:
-        return value.upper() if isinstance(value, str) else value
-
-    @field_validator("subsidies")
-    @classmethod
-    def _distinct(cls, value: list[Subsidy]) -> list[Subsidy]:
-        if len(set(value)) != len(value):
-            raise ValueError("each subsidy is asked for once")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> ExchangeCaseCreate:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
 
-from subsidy_shared.events import AgentRelation
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from subsidy_shared.events import AgentRelation, Subsidy
 from subsidy_shared.validators import IdNumber, PersonName, Phone
 
 
@@ -31,3 +33,12 @@ class AgentIn(Strict):
     name: PersonName
     relation: AgentRelation
     phone: Phone | None = None
+
+
+def _distinct(value: list[Subsidy]) -> list[Subsidy]:
+    if len(set(value)) != len(value):
+        raise ValueError("each subsidy is asked for once")
+    return value
+
+
+SubsidyList = Annotated[list[Subsidy], Field(min_length=1, max_length=2), AfterValidator(_distinct)]
