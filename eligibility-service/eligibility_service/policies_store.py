@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared import audit
+from subsidy_shared import audit, outbox
 from subsidy_shared.auth import Principal, Role, require_region, require_role
 from subsidy_shared.errors import Conflict, Unprocessable
+from subsidy_shared.events import PolicyPublished, PolicyPublishedData
 
 from eligibility_service import repository
 from eligibility_service.models import Policy
@@ -66,7 +67,12 @@ async def listing(session: AsyncSession, province: str, today: date) -> PolicyLi
 
 
 async def add_version(
-    session: AsyncSession, principal: Principal, province: str, version: PolicyVersion, today: date
+    session: AsyncSession,
+    principal: Principal,
+    province: str,
+    version: PolicyVersion,
+    today: date,
+    now: datetime,
 ) -> Policy:
     """A new version from a provincial admin of that province; history (a start before today) stays as it was."""
     require_role(principal, Role.PROVINCIAL_ADMIN)
@@ -91,5 +97,16 @@ async def add_version(
         )
     await audit.record(
         session, principal, "add policy version", "policy", f"{province}/{version.version}", after=row.body
+    )
+    published = PolicyPublishedData(
+        province=province,
+        version=version.version,
+        effective_from=version.effective_from,
+        body=row.body,
+        published_by=principal.sub,
+        published_at=now,
+    )
+    await outbox.add(
+        session, PolicyPublished(source="liangbu/eligibility", subject=f"{province}/{version.version}", data=published)
     )
     return row

@@ -165,5 +165,5 @@ async def add_policy(
     province: Province, body: PolicyVersion, session: SessionDep, principal: CurrentPrincipal, now: NowDep
 ) -> PolicyVersionRead:
     """A new version (provincial_admin of that province); amounts in whole 分, no start in the past."""
-    row = await policies_store.add_version(session, principal, province, body, china_date(now))
+    row = await policies_store.add_version(session, principal, province, body, china_date(now), now)
     return PolicyVersionRead.of(row, body, in_force=None)

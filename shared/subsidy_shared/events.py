@@ -254,6 +254,27 @@ class BenefitChanged(Event):
     data: BenefitChangedData
 
 
+class PolicyPublishedData(Contract):
+    province: str
+    version: str
+    effective_from: date
+    body: dict[str, Any] = Field(description="the whole PolicyVersion, as GET /v1/policies/{province} shows it")
+    published_by: str
+    published_at: datetime
+
+
+class PolicyPublished(Event):
+    """A new policy version of a province: payment and review keep their copy of the policy book by it."""
+
+    topic: ClassVar[str] = "subsidy.decisions"
+    type: Literal["subsidy.policy.published.v1"] = "subsidy.policy.published.v1"
+    data: PolicyPublishedData
+
+    @property
+    def key(self) -> str | None:
+        return f"policy:{self.data.province}"
+
+
 # ---- subsidy.payments ----------------------------------------------------------------------------
 
 
@@ -443,7 +464,7 @@ ApplicationsEvent = Annotated[
     ApplicationSubmitted | ApplicationWithdrawn | ApplicantNotified, Field(discriminator="type")
 ]
 CasesEvent = Annotated[CaseRouted | CaseDeadlineBreached | CaseResultReturned, Field(discriminator="type")]
-DecisionsEvent = Annotated[EligibilityDecided | BenefitChanged, Field(discriminator="type")]
+DecisionsEvent = Annotated[EligibilityDecided | BenefitChanged | PolicyPublished, Field(discriminator="type")]
 PaymentsEvent = Annotated[
     PaymentRunCompleted | PaymentFailed | BenefitSuspended | BenefitResumed | BenefitTerminated | OverpaymentRecorded,
     Field(discriminator="type"),
@@ -462,6 +483,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CaseResultReturned,
         EligibilityDecided,
         BenefitChanged,
+        PolicyPublished,
         PaymentRunCompleted,
         PaymentFailed,
         BenefitSuspended,

@@ -7,12 +7,14 @@ from typing import Any
 
 import pytest
 from eligibility_service.policy import EXAMPLES
-from eligibility_service.policy.examples import HEILONGJIANG_2016
 from subsidy_shared.auth import Role
+from subsidy_shared.events import PolicyPublished
 from subsidy_shared.migrations import upgrade_head
+from subsidy_shared.policy import PolicyVersion
+from subsidy_shared.policy.examples import HEILONGJIANG_2016
 
 from tests.conftest import SERVER, ServiceDatabase, recreate_database, service_info, token_for
-from tests.eligibility.conftest import Api
+from tests.eligibility.conftest import Api, outbox_events
 
 HL_ADMIN = token_for(Role.PROVINCIAL_ADMIN, "230000", sub="hl-admin")
 
@@ -51,6 +53,9 @@ async def test_an_admin_adds_a_future_version_which_is_listed_but_not_yet_in_for
     assert listing["in_force"] == "23-2016-01"
     audited = await db.scalar("SELECT count(*) FROM audit_log WHERE action = 'add policy version' AND allowed")
     assert audited == 1
+    published = [e for e in await outbox_events(db) if isinstance(e, PolicyPublished)]
+    assert [(e.data.province, e.data.version, e.key) for e in published] == [("23", "23-2027-01", "policy:23")]
+    assert PolicyVersion.model_validate(published[0].data.body).living_tiers[0].monthly_amount_fen == 9000
 
 
 @pytest.mark.parametrize(

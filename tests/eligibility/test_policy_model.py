@@ -15,10 +15,10 @@ from eligibility_service.policy import (
     evaluate,
     example_book,
 )
-from eligibility_service.policy.examples import HEILONGJIANG_2016
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from subsidy_shared.policy.examples import HEILONGJIANG_2016
 
 from tests.eligibility.factories import certificate, facts
 

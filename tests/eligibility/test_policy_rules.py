@@ -20,11 +20,11 @@ from eligibility_service.policy import (
     find_tier,
     start_month,
 )
-from eligibility_service.policy.examples import GUANGDONG_2026, HEILONGJIANG_2016, SHANGHAI_2021, SHANGHAI_2025
 from eligibility_service.policy.rules import AllowanceScheme, Certificate, NoMatchingTier, OtherAllowance
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
+from subsidy_shared.policy.examples import GUANGDONG_2026, HEILONGJIANG_2016, SHANGHAI_2021, SHANGHAI_2025
 
 from tests.eligibility.factories import ON, allowance, certificate, facts
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from eligibility_service.policy.examples import HEILONGJIANG_2016
 from subsidy_shared.auth import Role
 from subsidy_shared.events import EligibilityDecided
+from subsidy_shared.policy.examples import HEILONGJIANG_2016
 
 from tests.conftest import ServiceDatabase, token_for
 from tests.eligibility.conftest import (

@@ -164,6 +164,18 @@ def benefit_changed() -> ev.Event:
     return ev.BenefitChanged(source="eligibility-service", data=data)
 
 
+def policy_published() -> ev.Event:
+    data = ev.PolicyPublishedData(
+        province="23",
+        version="23-2027-01",
+        effective_from="2027-01-01",
+        body={"province": "23", "version": "23-2027-01"},
+        published_by="hl-admin",
+        published_at=LATER,
+    )
+    return ev.PolicyPublished(source="eligibility-service", data=data)
+
+
 def payment_run_completed() -> ev.Event:
     data = ev.PaymentRunCompletedData(
         run_id=RUN_ID,
@@ -273,6 +285,7 @@ FACTORIES: dict[type[ev.Event], Callable[[], ev.Event]] = {
     ev.CaseResultReturned: case_result_returned,
     ev.EligibilityDecided: eligibility_decided,
     ev.BenefitChanged: benefit_changed,
+    ev.PolicyPublished: policy_published,
     ev.PaymentRunCompleted: payment_run_completed,
     ev.PaymentFailed: payment_failed,
     ev.BenefitSuspended: benefit_suspended,

@@ -1,7 +1,7 @@
 """Eligibility policy as data and the pure rules that apply it (no I/O)."""
 
-from eligibility_service.policy.examples import EXAMPLES, example_book
-from eligibility_service.policy.model import (
+from subsidy_shared.policy.examples import EXAMPLES, example_book
+from subsidy_shared.policy.model import (
     Eligibility,
     NoPolicyInForce,
     NursingExtension,
@@ -11,6 +11,7 @@ from eligibility_service.policy.model import (
     Tier,
     TransitionPeriod,
 )
+
 from eligibility_service.policy.rules import (
     NOT_INCOME_FOR_DIBAO,
     Certificate,

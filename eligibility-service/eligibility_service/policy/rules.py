@@ -13,9 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 from subsidy_shared.errors import Unprocessable
 from subsidy_shared.events import Reason, Subsidy, SubsidyDecision
 from subsidy_shared.money import Month, month_of, yuan
-from subsidy_shared.workdays import china_date
-
-from eligibility_service.policy.model import (
+from subsidy_shared.policy.model import (
     MULTIPLE,
     Age,
     Category,
@@ -25,6 +23,7 @@ from eligibility_service.policy.model import (
     StrictFen,
     Tier,
 )
+from subsidy_shared.workdays import china_date
 
 SUBSIDY_NAMES: dict[str, str] = {"living": "困难残疾人生活补贴", "nursing": "重度残疾人护理补贴"}
 GRADE_NAMES = {1: "一级", 2: "二级", 3: "三级", 4: "四级"}

@@ -119,7 +119,7 @@ def _policies() -> None:
         sa.UniqueConstraint("province", "version", name="uq_policies_province_version"),
     )
     # The shipped examples as they are at this revision; later example changes need their own migration.
-    from eligibility_service.policy.examples import EXAMPLES
+    from subsidy_shared.policy.examples import EXAMPLES
 
     rows = [
         {

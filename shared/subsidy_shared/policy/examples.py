@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from eligibility_service.policy.model import Eligibility, NursingExtension, PolicyBook, PolicyVersion, Tier
+from subsidy_shared.policy.model import Eligibility, NursingExtension, PolicyBook, PolicyVersion, Tier
 
 # No source gives these for the example provinces; they are the 宜昌 practice (POLICY.md §5 [S17]) and the
 # national payment rules (§7 P4, P5), so every example says they are assumed.

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+
 from subsidy_shared.errors import Unprocessable
 from subsidy_shared.events import Subsidy
 from subsidy_shared.money import Month
