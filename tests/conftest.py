@@ -91,6 +91,8 @@ def _database_fixture(name: str) -> Callable[..., Any]:
 intake_db = _database_fixture("intake")
 routing_db = _database_fixture("routing")
 eligibility_db = _database_fixture("eligibility")
+payment_db = _database_fixture("payment")
+review_db = _database_fixture("review")
 
 
 def token_for(role: Role, region: str, sub: str = "tester") -> dict[str, str]:

@@ -409,6 +409,23 @@ class CertificateExpiryReminder(Event):
     data: CertificateExpiryReminderData
 
 
+class PersonInformedData(Contract):
+    """政策找人: someone found eligible was told of the policy; a later application gets no backpay (P8)."""
+
+    person_key: str
+    subsidies: tuple[Subsidy, ...]
+    township: str | None = None
+    channel: Literal["visit", "phone", "sms", "letter", "in_person"]
+    informed_by: str
+    informed_at: datetime
+
+
+class PersonInformed(Event):
+    topic: ClassVar[str] = "subsidy.reviews"
+    type: Literal["subsidy.person.informed.v1"] = "subsidy.person.informed.v1"
+    data: PersonInformedData
+
+
 # ---- subsidy.registry ----------------------------------------------------------------------------
 
 RecordKind = Literal[
@@ -469,7 +486,9 @@ PaymentsEvent = Annotated[
     PaymentRunCompleted | PaymentFailed | BenefitSuspended | BenefitResumed | BenefitTerminated | OverpaymentRecorded,
     Field(discriminator="type"),
 ]
-ReviewsEvent = Annotated[FindingRaised | FindingConcluded | CertificateExpiryReminder, Field(discriminator="type")]
+ReviewsEvent = Annotated[
+    FindingRaised | FindingConcluded | CertificateExpiryReminder | PersonInformed, Field(discriminator="type")
+]
 RegistryEvent = Annotated[RegistryRecordChanged, Field(discriminator="type")]
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -493,6 +512,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         FindingRaised,
         FindingConcluded,
         CertificateExpiryReminder,
+        PersonInformed,
         RegistryRecordChanged,
     )
 }

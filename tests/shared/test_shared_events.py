@@ -176,6 +176,18 @@ def policy_published() -> ev.Event:
     return ev.PolicyPublished(source="eligibility-service", data=data)
 
 
+def person_informed() -> ev.Event:
+    data = ev.PersonInformedData(
+        person_key=PERSON_KEY,
+        subsidies=("living",),
+        township="230102001",
+        channel="visit",
+        informed_by="township-worker",
+        informed_at=LATER,
+    )
+    return ev.PersonInformed(source="review-service", data=data)
+
+
 def payment_run_completed() -> ev.Event:
     data = ev.PaymentRunCompletedData(
         run_id=RUN_ID,
@@ -295,6 +307,7 @@ FACTORIES: dict[type[ev.Event], Callable[[], ev.Event]] = {
     ev.FindingRaised: finding_raised,
     ev.FindingConcluded: finding_concluded,
     ev.CertificateExpiryReminder: certificate_expiry_reminder,
+    ev.PersonInformed: person_informed,
     ev.RegistryRecordChanged: registry_record_changed,
 }
 EVENT_CLASSES = list(ev.EVENT_TYPES.values())
