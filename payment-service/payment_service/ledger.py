@@ -212,7 +212,7 @@ async def _renew(
             ),
         )
     entitlement.arrears_from = min(entitlement.arrears_from or anchor, anchor)
-    if entitlement.status == "suspended":
+    if entitlement.status in ("active", "suspended"):  # a terminated right is not revived by a new card
         entitlement.status = "active"
         reason = Reason(rule_id="P5", text=f"新残疾人证（{issued_on}）发证当月（{month_text(anchor)}）起计发")
         await _announce(session, BenefitResumed, entitlement, anchor, reason)

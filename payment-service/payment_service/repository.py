@@ -223,7 +223,7 @@ async def lock_region(session: AsyncSession, prefix: str) -> None:
 
 
 async def counties_in(session: AsyncSession, prefix: str) -> list[str]:
-    stmt = sa.select(sa.distinct(Entitlement.county)).where(Entitlement.county.startswith(prefix))
+    stmt = sa.select(Entitlement.county).where(Entitlement.county.startswith(prefix)).distinct()
     return sorted((await session.execute(stmt)).scalars().all())
 
 
