@@ -152,11 +152,11 @@ def decided(
     decisions = []
     for subsidy, grant in (("living", living), ("nursing", nursing)):
         if grant is None:
-            decisions.append(SubsidyDecision(subsidy=subsidy, outcome="refused", reasons=()))  # type: ignore[arg-type]
+            decisions.append(SubsidyDecision(subsidy=subsidy, outcome="refused", reasons=()))
         else:
             decisions.append(
                 SubsidyDecision(
-                    subsidy=subsidy,  # type: ignore[arg-type]
+                    subsidy=subsidy,
                     outcome="approved",
                     reasons=(),
                     tier=grant[0],
