@@ -18,11 +18,13 @@ from subsidy_shared.settings import ServiceSettings
 from subsidyctl import kafka_ops
 from subsidyctl.catalog import DEFAULT_SERVER, SERVICES
 from subsidyctl.demo import seed_demo
+from subsidyctl.payment_run import pay
 from subsidyctl.supervisor import start_all, supervise, wait_ready
 
 app = typer.Typer(help="Run and operate Liangbu (两补).", no_args_is_help=True)
 dlq = typer.Typer(help="Dead-letter topics: list and replay.", no_args_is_help=True)
 app.add_typer(dlq, name="dlq")
+app.command()(pay)
 console = Console()
 
 ServerOpt = Annotated[str, typer.Option(envvar="SUBSIDY_DB_SERVER", help="PostgreSQL server URL, no database")]
