@@ -129,24 +129,24 @@ async def paid(db: ServiceDatabase) -> dict[str, list[tuple[date, int]]]:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(cases=cases_st, run_months=runs_st)
 async def test_a_run_pays_exactly_the_payable_months_at_each_months_rate_once(
-    payment_db: ServiceDatabase, cases: list[Case], run_months: list[int]
+    db: ServiceDatabase, cases: list[Case], run_months: list[int]
 ) -> None:
-    await truncate_all(payment_db.engine)
-    await arrange(payment_db, cases)
+    await truncate_all(db.engine)
+    await arrange(db, cases)
     for offset in run_months:
-        await run(payment_db, add_months(FIRST, offset))
+        await run(db, add_months(FIRST, offset))
     through = add_months(FIRST, max(run_months))
 
-    found = await paid(payment_db)
-    before = await payment_db.scalar("SELECT sum(amount_fen) FROM payments")
-    rerun = await run(payment_db, through)
+    found = await paid(db)
+    before = await db.scalar("SELECT sum(amount_fen) FROM payments")
+    rerun = await run(db, through)
 
     for index, case in enumerate(cases):
         key = beneficiary(index + 1, hukou=GUANGZHOU_TOWNSHIP).key
         assert found.get(key, []) == expected(case, through), case
     assert rerun == 0
-    assert await payment_db.scalar("SELECT sum(amount_fen) FROM payments") == before
+    assert await db.scalar("SELECT sum(amount_fen) FROM payments") == before
     duplicates = (
         "SELECT count(*) FROM (SELECT 1 FROM payments GROUP BY person_key, subsidy, month HAVING count(*) > 1) d"
     )
-    assert await payment_db.scalar(duplicates) == 0
+    assert await db.scalar(duplicates) == 0
