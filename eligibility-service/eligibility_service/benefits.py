@@ -14,7 +14,14 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import outbox
 from subsidy_shared.errors import Unprocessable
-from subsidy_shared.events import BenefitChanged, BenefitChangedData, Reason, RegistryRecordChangedData, SubsidyDecision
+from subsidy_shared.events import (
+    BenefitChanged,
+    BenefitChangedData,
+    FindingConcludedData,
+    Reason,
+    RegistryRecordChangedData,
+    SubsidyDecision,
+)
 from subsidy_shared.workdays import china_date
 
 from eligibility_service import policies_store, registry, repository
@@ -45,6 +52,8 @@ async def record_approvals(
                 "since_month": decision.start_month,
                 "changed_month": None,
                 "needs_review": None,
+                "status": "active",
+                "status_month": None,
             },
         )
 
@@ -60,6 +69,8 @@ async def follow_registry_change(session: AsyncSession, change: RegistryRecordCh
         return
     first_day = month_after(change.effective_date or china_date(change.observed_at))
     for beneficiary in beneficiaries:
+        if beneficiary.status == "terminated":
+            continue
         case = await repository.get_case(session, beneficiary.application_id)
         if case is not None:
             await _recompute(session, beneficiary, case, change, first_day, now)
@@ -154,6 +165,71 @@ async def _needs_review(
     await repository.audit_system(
         session, "benefit needs review", "beneficiary", _entity(beneficiary), beneficiary.hukou_region, after=flag
     )
+
+
+async def follow_finding(session: AsyncSession, finding: FindingConcludedData, now: datetime) -> None:
+    """复核 concluded: a stop is recorded; a rate change is recomputed from its month at that month's policy."""
+    for beneficiary in await repository.beneficiaries_of(session, finding.person_key):
+        if beneficiary.subsidy not in finding.subsidies:
+            continue
+        before = {"status": beneficiary.status, "tier": beneficiary.tier, "needs_review": beneficiary.needs_review}
+        beneficiary.needs_review = None
+        if finding.action in ("terminate", "suspend"):
+            beneficiary.status = "terminated" if finding.action == "terminate" else "suspended"
+            beneficiary.status_month = finding.effective_month
+        elif finding.action == "continue":
+            beneficiary.status, beneficiary.status_month = "active", None
+        else:
+            await _recompute_for_finding(session, beneficiary, finding, now)
+        await repository.audit_system(
+            session,
+            f"finding concluded: {finding.action}",
+            "beneficiary",
+            _entity(beneficiary),
+            beneficiary.hukou_region,
+            before=before,
+            after={"status": beneficiary.status, "tier": beneficiary.tier, "finding_id": str(finding.finding_id)},
+        )
+
+
+async def _recompute_for_finding(
+    session: AsyncSession, beneficiary: Beneficiary, finding: FindingConcludedData, now: datetime
+) -> None:
+    case = await repository.get_case(session, beneficiary.application_id)
+    if case is None:
+        return
+    year, month = finding.effective_month.split("-")
+    first_day = date(int(year), int(month), 1)
+    province = beneficiary.hukou_region[:2]
+    try:
+        policy = await policies_store.in_force(session, province, first_day)
+        applicant = registry.Applicant.of(case)
+        facts = await registry.facts_for(session, beneficiary.person_key, first_day, province, applicant, policy)
+        recommendation = decide(facts, policy, beneficiary.subsidy)  # type: ignore[arg-type]  # a stored Subsidy
+    except Unprocessable as exc:
+        beneficiary.needs_review = {"found_at": now.isoformat(), "finding_id": str(finding.finding_id),
+                                    "reasons": [exc.message]}  # fmt: skip
+        return
+    if recommendation.outcome == "refused":
+        beneficiary.needs_review = {"found_at": now.isoformat(), "finding_id": str(finding.finding_id),
+                                    "reasons": [r.text for r in recommendation.reasons]}  # fmt: skip
+        return
+    if (recommendation.tier, recommendation.monthly_amount_fen) == (beneficiary.tier, beneficiary.monthly_amount_fen):
+        return
+    standard = next(r for r in recommendation.reasons if r.rule_id.startswith("standard."))
+    amount = recommendation.monthly_amount_fen or 0
+    data = BenefitChangedData(
+        person_key=beneficiary.person_key,
+        subsidy=recommendation.subsidy,
+        effective_month=finding.effective_month,
+        tier=recommendation.tier,
+        monthly_amount_fen=amount,
+        policy_version=recommendation.policy_version,
+        reason=Reason(rule_id=standard.rule_id, text=f"复核结论（{finding.reason}）后，{standard.text}"),
+    )
+    await outbox.add(session, BenefitChanged(source=SOURCE, subject=str(beneficiary.application_id), data=data))
+    beneficiary.tier, beneficiary.monthly_amount_fen = recommendation.tier, amount
+    beneficiary.policy_version, beneficiary.changed_month = recommendation.policy_version, finding.effective_month
 
 
 def _entity(beneficiary: Beneficiary) -> str:

@@ -136,6 +136,9 @@ class Beneficiary(Base):
     changed_month: Mapped[str | None] = mapped_column(sa.Text, default=None)
     needs_review: Mapped[dict[str, Any] | None] = mapped_column(NullableJSONB, default=None)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=_NOW)
+    # 0003: a concluded finding (复核) suspends or terminates from a month; a new approval makes it active again.
+    status: Mapped[str] = mapped_column(sa.Text, default="active", server_default="active")
+    status_month: Mapped[str | None] = mapped_column(sa.Text, default=None)
 
 
 class Withdrawal(Base):

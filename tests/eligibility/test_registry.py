@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 from eligibility_service.models import RegistryFact
 from eligibility_service.registry import Applicant, build_facts, status_of
 from subsidy_shared.auth import Role
-from subsidy_shared.events import BenefitChanged, EligibilityDecided
+from subsidy_shared.events import BenefitChanged, EligibilityDecided, FindingConcluded, FindingConcludedData
 
 from tests.conftest import ServiceDatabase, token_for
 from tests.eligibility.conftest import (
@@ -229,3 +230,70 @@ async def test_an_unrelated_record_of_another_kind_changes_nothing_for_a_benefic
 
     assert not [e for e in await outbox_events(db) if isinstance(e, BenefitChanged)]
     assert await db.scalar("SELECT count(*) FROM beneficiaries WHERE needs_review IS NOT NULL") == 0
+
+
+def _concluded(who: Any, action: str, month: str, subsidies: tuple[str, ...] = ("nursing",)) -> FindingConcluded:
+    data = FindingConcludedData.model_validate(
+        {
+            "finding_id": uuid.uuid4(),
+            "person_key": who.key,
+            "subsidies": subsidies,
+            "action": action,
+            "effective_month": month,
+            "concluded_by": "county-civil-affairs",
+            "reason": "复核：等级变更",
+            "concluded_at": at("2027-02-20"),
+        }
+    )
+    return FindingConcluded(source="test", data=data)
+
+
+async def test_a_rate_change_concluded_by_review_is_recomputed_from_its_month(api: Api, db: ServiceDatabase) -> None:
+    who = await _approved_in_shanghai(api, db, 64)
+    regraded = certificate(
+        who, grade=2, change="changed", effective=date(2027, 2, 10), observed=at("2027-02-11"),
+        facts={"issued_on": "2027-02-10"}, record_id="cert-new",
+    )  # fmt: skip
+    await apply(db, regraded, now=at("2027-02-11"))
+    async with db.engine.begin() as conn:  # as if the grade had been recorded without a recomputation
+        await conn.exec_driver_sql("DELETE FROM outbox")
+        await conn.exec_driver_sql(
+            "UPDATE beneficiaries SET tier = 'nursing.grade1', monthly_amount_fen = 35000 WHERE subsidy = 'nursing'"
+        )
+
+    await apply(db, _concluded(who, "rate_change", "2027-04"), now=at("2027-02-20"))
+
+    [changed] = [e for e in await outbox_events(db) if isinstance(e, BenefitChanged)]
+    assert (changed.data.effective_month, changed.data.tier, changed.data.monthly_amount_fen) == (
+        "2027-04",
+        "nursing.grade2",
+        18000,
+    )
+    assert changed.data.reason.text.startswith("复核结论（复核：等级变更）后")
+    assert await db.scalar("SELECT monthly_amount_fen FROM beneficiaries WHERE subsidy = 'nursing'") == 18000
+
+
+async def test_a_terminate_conclusion_ends_the_subsidy_and_later_records_leave_it_alone(
+    api: Api, db: ServiceDatabase
+) -> None:
+    who = await _approved_in_shanghai(api, db, 65)
+
+    await apply(db, _concluded(who, "terminate", "2027-03", ("living", "nursing")), now=at("2027-02-20"))
+    await apply(
+        db,
+        certificate(
+            who,
+            grade=2,
+            change="changed",
+            effective=date(2027, 4, 10),
+            observed=at("2027-04-11"),
+            facts={"issued_on": "2027-04-10"},
+            record_id="cert-after",
+        ),
+        now=at("2027-04-11"),
+    )
+
+    rows = await db.scalar("SELECT array_agg(status || ':' || status_month ORDER BY subsidy) FROM beneficiaries")
+    assert rows == ["terminated:2027-03", "terminated:2027-03"]
+    assert not [e for e in await outbox_events(db) if isinstance(e, BenefitChanged)]
+    assert await db.scalar("SELECT count(*) FROM audit_log WHERE action = 'finding concluded: terminate'") == 2
