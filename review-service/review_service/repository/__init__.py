@@ -1,0 +1,1 @@
+"""Every SQL statement of the review service, one module per area."""

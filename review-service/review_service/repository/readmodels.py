@@ -1,0 +1,101 @@
+"""The read models review keeps from events: beneficiaries, open applications, policies; and audit."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from review_service.models import Beneficiary, ClosedApplication, OpenApplication, Policy, audit_log
+
+# ---- beneficiaries -------------------------------------------------------------------------------------
+
+
+async def upsert_beneficiary(session: AsyncSession, values: dict[str, Any]) -> None:
+    """A new approval replaces what an earlier (ended) entitlement of the same subsidy left behind."""
+    stmt = insert(Beneficiary).values(**values)
+    replaced = {k: stmt.excluded[k] for k in values if k not in ("person_key", "subsidy")}
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Beneficiary.person_key, Beneficiary.subsidy], set_={**replaced, "updated_at": sa.func.now()}
+        )
+    )
+
+
+async def beneficiary(session: AsyncSession, person_key: str, subsidy: str) -> Beneficiary | None:
+    stmt = sa.select(Beneficiary).where(Beneficiary.person_key == person_key, Beneficiary.subsidy == subsidy)
+    return (await session.execute(stmt.with_for_update())).scalar_one_or_none()
+
+
+async def beneficiaries_of(session: AsyncSession, person_key: str) -> Sequence[Beneficiary]:
+    stmt = sa.select(Beneficiary).where(Beneficiary.person_key == person_key).order_by(Beneficiary.subsidy)
+    return (await session.execute(stmt)).scalars().all()
+
+
+# ---- applications ----------------------------------------------------------------------------------------
+
+
+async def open_application(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Kept open unless it was already closed (a decision can overtake its submission across topics)."""
+    closed = await session.get(ClosedApplication, values["application_id"])
+    if closed is None:
+        await session.execute(insert(OpenApplication).values(**values).on_conflict_do_nothing())
+
+
+async def close_application(session: AsyncSession, application_id: uuid.UUID, at: datetime) -> None:
+    await session.execute(sa.delete(OpenApplication).where(OpenApplication.application_id == application_id))
+    await session.execute(
+        insert(ClosedApplication).values(application_id=application_id, closed_at=at).on_conflict_do_nothing()
+    )
+
+
+# ---- policies --------------------------------------------------------------------------------------------
+
+
+async def policy_bodies(session: AsyncSession) -> Sequence[dict[str, Any]]:
+    rows = (await session.execute(sa.select(Policy.body).order_by(Policy.province, Policy.effective_from))).scalars()
+    return list(rows)
+
+
+async def upsert_policy(session: AsyncSession, values: dict[str, Any]) -> None:
+    stmt = insert(Policy).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[Policy.province, Policy.version],
+            set_={"effective_from": stmt.excluded.effective_from, "body": stmt.excluded.body},
+        )
+    )
+
+
+# ---- audit of the service's own acts ---------------------------------------------------------------------
+
+
+async def audit_system(
+    session: AsyncSession,
+    action: str,
+    entity: str,
+    entity_id: str,
+    region: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """An audit row for a change the service made on an event or a schedule, not on a person's request."""
+    await session.execute(
+        sa.insert(audit_log).values(
+            actor_sub="review-service",
+            actor_role="system",
+            actor_region=region,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            allowed=True,
+            before=before,
+            after=after,
+        )
+    )

@@ -1,0 +1,251 @@
+"""Review fixtures: its real test database, the app over ASGI with a movable clock, builders of registry
+lines and of the events its read models follow."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from review_service.app import create_app
+from review_service.consumers import subscriptions
+from review_service.settings import Settings
+from subsidy_shared.auth import Role
+from subsidy_shared.clock import utc_now
+from subsidy_shared.events import (
+    BankAccount,
+    EligibilityDecided,
+    EligibilityDecidedData,
+    Event,
+    Person,
+    Reason,
+    SubsidyDecision,
+    decode_event,
+)
+from subsidy_shared.ids import compose_id_number, person_key
+from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
+
+from tests.conftest import ServiceDatabase, token_for, truncate_all
+
+HARBIN_TOWNSHIP = "230103002"  # 南岗区 township: the hukou of most test people
+HARBIN_COUNTY = "230103"
+OTHER_COUNTY = "230102"  # 道里区
+GUANGZHOU_TOWNSHIP = "440106001"
+
+OPS = token_for(Role.OPS, "230000", sub="ops")
+PROVINCE = token_for(Role.PROVINCIAL_ADMIN, "230000", sub="province-admin")
+FEDERATION = token_for(Role.COUNTY_DISABILITY_FEDERATION, HARBIN_COUNTY, sub="county-federation")
+CIVIL_AFFAIRS = token_for(Role.COUNTY_CIVIL_AFFAIRS, HARBIN_COUNTY, sub="county-civil-affairs")
+OTHER_CIVIL_AFFAIRS = token_for(Role.COUNTY_CIVIL_AFFAIRS, OTHER_COUNTY, sub="other-civil-affairs")
+TOWNSHIP = token_for(Role.TOWNSHIP_REVIEWER, HARBIN_TOWNSHIP, sub="township-reviewer")
+CLERK = token_for(Role.WINDOW_CLERK, HARBIN_TOWNSHIP, sub="window-clerk")
+
+
+def at(day: str, hour: int = 2) -> datetime:
+    """An instant on a China date (02:00 UTC is 10:00 in Beijing)."""
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
+
+
+NOW = at("2026-11-25")
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def db(review_db: ServiceDatabase) -> AsyncIterator[ServiceDatabase]:
+    yield review_db
+    await truncate_all(review_db.engine)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(NOW)
+
+
+@dataclass
+class Api:
+    client: httpx.AsyncClient
+    app: FastAPI
+    db: ServiceDatabase
+    clock: Clock
+
+    async def post(self, path: str, headers: dict[str, str], body: dict[str, Any] | None = None) -> httpx.Response:
+        return await self.client.post(path, json=body or {}, headers=headers)
+
+    async def get(self, path: str, headers: dict[str, str], **params: Any) -> httpx.Response:
+        return await self.client.get(path, params=params, headers=headers)
+
+    async def upload(
+        self,
+        lines: list[dict[str, Any]] | str,
+        headers: dict[str, str] = OPS,
+        content_type: str = "application/x-ndjson",
+    ) -> httpx.Response:
+        text = lines if isinstance(lines, str) else jsonl(lines)
+        return await self.client.post(
+            "/v1/registry/records", content=text.encode(), headers=headers | {"Content-Type": content_type}
+        )
+
+
+ApiFactory = Callable[..., Awaitable[Api]]
+
+
+@pytest.fixture
+async def api_factory(db: ServiceDatabase, clock: Clock) -> AsyncIterator[ApiFactory]:
+    """Builds the app over ASGI on the test database (no broker: the outbox is what is checked)."""
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def build(**settings: Any) -> Api:
+            app = create_app(Settings(env="test", database_url=db.url, run_background_tasks=False, **settings))
+            app.dependency_overrides[utc_now] = clock
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            transport = httpx.ASGITransport(app=app)
+            client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://review"))
+            return Api(client, app, db, clock)
+
+        yield build
+
+
+@pytest.fixture
+async def api(api_factory: ApiFactory) -> Api:
+    return await api_factory()
+
+
+# ---- people and registry lines ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Someone:
+    id_number: str
+    key: str
+    name: str
+    hukou: str
+
+
+def someone(sequence: int, hukou: str = HARBIN_TOWNSHIP, name: str = "张小三") -> Someone:
+    born = date(1950 + sequence % 50, 1 + sequence % 12, 1 + sequence % 28)
+    id_number = compose_id_number(hukou[:6], born, sequence)
+    return Someone(id_number, person_key(id_number, DEV_PERSON_KEY_SECRET), name, hukou)
+
+
+def line(
+    who: Someone,
+    kind: str,
+    change: str = "started",
+    *,
+    effective: str | None = None,
+    facts: dict[str, Any] | None = None,
+    source: str = "test-registry",
+    record_id: str | None = None,
+    region: str | None = None,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "source": source,
+        "record_id": record_id or f"{kind}-{who.id_number}",
+        "record_kind": kind,
+        "change": change,
+        "id_number": who.id_number,
+        "region": region or who.hukou,
+    }
+    if effective is not None:
+        values["effective_date"] = effective
+    if facts is not None:
+        values["facts"] = facts
+    return values
+
+
+def card(
+    who: Someone,
+    change: str = "issued",
+    *,
+    category: int = 4,
+    grade: int = 1,
+    issued_on: str = "2020-01-01",
+    expires_on: str = "2030-01-01",
+    **kw: Any,
+) -> dict[str, Any]:
+    facts = {"category": category, "grade": grade, "issued_on": issued_on, "expires_on": expires_on}
+    return line(who, "certificate", change, facts=facts | kw.pop("facts", {}), **kw)
+
+
+def jsonl(lines: list[dict[str, Any]]) -> str:
+    return "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in lines)
+
+
+# ---- events the read models follow -------------------------------------------------------------------------
+
+
+def decided(
+    who: Someone,
+    amounts: dict[str, int] | None = None,
+    *,
+    start_month: str = "2026-03",
+    grade: int = 1,
+    category: int = 4,
+) -> EligibilityDecided:
+    amounts = amounts or {"living": 8000, "nursing": 10000}
+    decisions = tuple(
+        SubsidyDecision(
+            subsidy=subsidy,
+            outcome="approved",
+            reasons=(Reason(rule_id="E1", text="ok"),),
+            tier=f"{subsidy}.all",
+            monthly_amount_fen=fen,
+            start_month=start_month,
+        )
+        for subsidy, fen in amounts.items()
+    )
+    data = EligibilityDecidedData(
+        application_id=uuid.uuid4(),
+        person_key=who.key,
+        beneficiary=Person(id_number=who.id_number, name=who.name),
+        hukou_region=who.hukou,
+        accepting_region=who.hukou,
+        certificate_number=f"{who.id_number}{category}{grade}",
+        bank_account=BankAccount(bank="中国农业银行", account_number="6228480000000000000", holder_name=who.name),
+        submitted_at=at(f"{start_month}-10"),
+        decided_at=at(f"{start_month}-20"),
+        decided_by="county-civil-affairs",
+        policy_version="23-2016-01",
+        decisions=decisions,
+    )
+    return EligibilityDecided(source="test", subject=str(data.application_id), data=data)
+
+
+async def apply(db: ServiceDatabase, event: Event) -> None:
+    """Run the review handler for `event` in one transaction, as the consumer runner would."""
+    async with db.sessionmaker() as session, session.begin():
+        await subscriptions().handlers[event.type](event, session)
+
+
+async def beneficiary(db: ServiceDatabase, who: Someone, **kw: Any) -> EligibilityDecided:
+    event = decided(who, **kw)
+    await apply(db, event)
+    return event
+
+
+async def outbox_events(db: ServiceDatabase, type_: str | None = None) -> list[Event]:
+    async with db.engine.connect() as conn:
+        payloads = (await conn.exec_driver_sql("SELECT payload FROM outbox ORDER BY seq")).scalars().all()
+    events = [decode_event(p) for p in payloads]
+    return [e for e in events if type_ is None or e.type == type_]
+
+
+async def audit_rows(db: ServiceDatabase, action: str | None = None) -> list[dict[str, Any]]:
+    sql = "SELECT actor_sub, actor_role, action, entity, entity_id, allowed, before, after FROM audit_log ORDER BY id"
+    async with db.engine.connect() as conn:
+        rows = (await conn.exec_driver_sql(sql)).mappings().all()
+    return [dict(r) for r in rows if action is None or r["action"] == action]
