@@ -140,7 +140,7 @@ async def conclude(
         raise NotFound(f"no finding {finding_id}")
     require_region(principal, finding.hukou_region)
     if finding.status != "open":
-        raise Conflict(f"finding {finding_id} is already concluded", status=finding.status)
+        raise Conflict(f"finding {finding_id} is already concluded", conclusion=finding.conclusion)
     subsidies = body.subsidies or finding.subsidies
     if not set(subsidies) <= set(finding.subsidies):
         raise Unprocessable.at(("body", "subsidies"), f"the finding is about {', '.join(finding.subsidies)} only")

@@ -154,7 +154,7 @@ def line(
 ) -> dict[str, Any]:
     values: dict[str, Any] = {
         "source": source,
-        "record_id": record_id or f"{kind}-{who.id_number}",
+        "record_id": record_id or f"{kind}-{who.key[:12]}",
         "record_kind": kind,
         "change": change,
         "id_number": who.id_number,

@@ -1,0 +1,244 @@
+"""Comparison runs raise findings from registry facts; a county official concludes each."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from subsidy_shared.auth import Role
+from subsidy_shared.events import (
+    BenefitStatusData,
+    BenefitTerminated,
+    FindingConcluded,
+    FindingRaised,
+    PolicyPublished,
+    PolicyPublishedData,
+    Reason,
+)
+from subsidy_shared.policy import example_book
+
+from tests.conftest import ServiceDatabase, token_for
+from tests.review.conftest import (
+    CIVIL_AFFAIRS,
+    FEDERATION,
+    GUANGZHOU_TOWNSHIP,
+    NOW,
+    OPS,
+    OTHER_CIVIL_AFFAIRS,
+    Api,
+    Someone,
+    apply,
+    audit_rows,
+    beneficiary,
+    card,
+    line,
+    outbox_events,
+    someone,
+)
+
+RAISED = "subsidy.finding.raised.v1"
+CONCLUDED = "subsidy.finding.concluded.v1"
+
+
+async def compare(api: Api, headers: dict[str, str] = CIVIL_AFFAIRS, region: str | None = None) -> dict[str, object]:
+    response = await api.post("/v1/comparison-runs", headers, {"region": region} if region else None)
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+async def dead(api: Api, who: Someone, day: str = "2026-09-15", headers: dict[str, str] = OPS) -> None:
+    report = (await api.upload([card(who), line(who, "death", "recorded", effective=day)], headers)).json()
+    assert report["rejected"] == []
+
+
+async def test_a_death_record_of_a_beneficiary_raises_a_terminate_finding_from_the_next_month(
+    api: Api, db: ServiceDatabase
+) -> None:
+    who = someone(1)
+    await beneficiary(db, who)
+    await dead(api, who)
+
+    run = await compare(api)
+
+    assert (run["checked"], run["raised"], run["by_rule"]) == (1, 1, {"death.recorded": 1})
+    (event,) = await outbox_events(db, RAISED)
+    assert isinstance(event, FindingRaised)
+    data = event.data
+    assert (data.person_key, data.subsidies, data.suggested_action) == (who.key, ("living", "nursing"), "terminate")
+    assert data.effective_month == "2026-10"  # Heilongjiang stops the month after (next_month)
+    assert data.evidence["effective_date"] == "2026-09-15" and data.rule_id == "death.recorded"
+
+
+async def test_comparison_runs_are_idempotent(api: Api, db: ServiceDatabase) -> None:
+    who = someone(2)
+    await beneficiary(db, who)
+    await dead(api, who)
+
+    first, second = await compare(api), await compare(api)
+
+    assert (first["raised"], second["raised"]) == (1, 0)
+    assert await db.scalar("SELECT count(*) FROM findings") == 1
+    assert len(await outbox_events(db, RAISED)) == 1
+
+
+async def test_people_who_get_nothing_or_were_terminated_raise_nothing(api: Api, db: ServiceDatabase) -> None:
+    stranger, ended = someone(3), someone(4)
+    await beneficiary(db, ended)
+    status = BenefitStatusData(
+        person_key=ended.key, subsidy="living", effective_month="2026-06", reason=Reason(rule_id="x", text="x")
+    )
+    await apply(db, BenefitTerminated(source="test", data=status))
+    await apply(db, BenefitTerminated(source="test", data=status.model_copy(update={"subsidy": "nursing"})))
+    await dead(api, stranger)
+    await dead(api, ended)
+
+    run = await compare(api)
+
+    assert (run["checked"], run["raised"]) == (0, 0)
+
+
+async def test_a_dibao_exit_ends_living_only(api: Api, db: ServiceDatabase) -> None:
+    who = someone(5)
+    await beneficiary(db, who)
+    await api.upload([card(who), line(who, "dibao", "ended", effective="2026-10-31")])
+
+    await compare(api)
+
+    (event,) = await outbox_events(db, RAISED)
+    assert isinstance(event, FindingRaised)
+    assert (event.data.subsidies, event.data.effective_month) == (("living",), "2026-11")
+
+
+async def test_a_province_that_stops_in_the_month_found_gets_that_month(api: Api, db: ServiceDatabase) -> None:
+    guangdong = example_book().in_force("44", date(2026, 1, 1))
+    version = guangdong.model_copy(
+        update={"version": "44-2026-06", "effective_from": date(2026, 6, 1), "stop_rule": "month_found"}
+    )
+    published = PolicyPublishedData(
+        province="44",
+        version="44-2026-06",
+        effective_from=date(2026, 6, 1),
+        body=version.model_dump(mode="json"),
+        published_by="gd-admin",
+        published_at=NOW,
+    )
+    await apply(db, PolicyPublished(source="test", data=published))
+    who = someone(6, hukou=GUANGZHOU_TOWNSHIP)
+    await beneficiary(db, who)
+    await dead(api, who, "2026-08-03", headers=token_for(Role.OPS, "440000"))
+
+    await compare(api, headers=token_for(Role.PROVINCIAL_ADMIN, "440000"))
+
+    (event,) = await outbox_events(db, RAISED)
+    assert isinstance(event, FindingRaised)
+    assert event.data.effective_month == "2026-11"  # 贵州-style 「于比对当月停止发放」
+
+
+async def test_findings_are_listed_masked_and_paginated(api: Api, db: ServiceDatabase) -> None:
+    people = [someone(10 + i, name="王小明") for i in range(3)]
+    for who in people:
+        await beneficiary(db, who)
+        await dead(api, who)
+    await compare(api)
+
+    first = (await api.get("/v1/findings", FEDERATION, limit=2, status="open")).json()
+    second = (await api.get("/v1/findings", FEDERATION, limit=2, cursor=first["next_cursor"])).json()
+
+    items = first["items"] + second["items"]
+    assert len(items) == 3 and second["next_cursor"] is None
+    assert {i["person_key"] for i in items} == {p.key for p in people}
+    assert items[0]["name"] == "王*明"
+    assert items[0]["id_number"].startswith("2301") and "*" in items[0]["id_number"]
+    assert all(p.id_number not in str(first) for p in people)
+
+
+async def test_another_county_sees_none_of_them(api: Api, db: ServiceDatabase) -> None:
+    who = someone(20)
+    await beneficiary(db, who)
+    await dead(api, who)
+    await compare(api)
+
+    assert (await api.get("/v1/findings", OTHER_CIVIL_AFFAIRS)).json()["items"] == []
+    assert (await api.get("/v1/findings", OTHER_CIVIL_AFFAIRS, region="230103")).status_code == 403
+    assert (await api.post("/v1/comparison-runs", OTHER_CIVIL_AFFAIRS, {"region": "230103"})).status_code == 403
+
+
+async def _one_finding(api: Api, db: ServiceDatabase, sequence: int) -> tuple[Someone, str]:
+    who = someone(sequence)
+    await beneficiary(db, who)
+    await dead(api, who)
+    await compare(api)
+    (item,) = (await api.get("/v1/findings", CIVIL_AFFAIRS)).json()["items"]
+    return who, item["id"]
+
+
+async def test_civil_affairs_concludes_a_finding_as_terminate(api: Api, db: ServiceDatabase) -> None:
+    who, finding_id = await _one_finding(api, db, 30)
+
+    response = await api.post(
+        f"/v1/findings/{finding_id}/conclude", CIVIL_AFFAIRS, {"action": "terminate", "reason": "火化记录核实"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "concluded"
+    (event,) = await outbox_events(db, CONCLUDED)
+    assert isinstance(event, FindingConcluded)
+    data = event.data
+    assert (data.person_key, data.action, data.effective_month) == (who.key, "terminate", "2026-10")
+    assert (data.subsidies, data.concluded_by) == (("living", "nursing"), "county-civil-affairs")
+    (audit,) = await audit_rows(db, "conclude finding")
+    assert audit["after"]["action"] == "terminate" and audit["before"]["status"] == "open"
+
+
+async def test_a_concluded_finding_cannot_be_concluded_again(api: Api, db: ServiceDatabase) -> None:
+    _, finding_id = await _one_finding(api, db, 31)
+    body = {"action": "terminate", "reason": "核实"}
+    await api.post(f"/v1/findings/{finding_id}/conclude", CIVIL_AFFAIRS, body)
+
+    again = await api.post(f"/v1/findings/{finding_id}/conclude", CIVIL_AFFAIRS, body | {"action": "continue"})
+
+    assert again.status_code == 409
+    assert len(await outbox_events(db, CONCLUDED)) == 1
+
+
+async def test_only_civil_affairs_of_the_county_concludes(api: Api, db: ServiceDatabase) -> None:
+    _, finding_id = await _one_finding(api, db, 32)
+    body = {"action": "terminate", "reason": "核实"}
+
+    federation = await api.post(f"/v1/findings/{finding_id}/conclude", FEDERATION, body)
+    other = await api.post(f"/v1/findings/{finding_id}/conclude", OTHER_CIVIL_AFFAIRS, body)
+
+    assert (federation.status_code, other.status_code) == (403, 403)
+    assert await outbox_events(db, CONCLUDED) == []
+    assert len([r for r in await audit_rows(db) if r["allowed"] is False]) == 2
+
+
+async def test_a_conclusion_may_narrow_the_subsidies_and_move_the_month(api: Api, db: ServiceDatabase) -> None:
+    _, finding_id = await _one_finding(api, db, 33)
+    body = {"action": "suspend", "reason": "待核实", "subsidies": ["nursing"], "effective_month": "2026-12"}
+
+    response = await api.post(f"/v1/findings/{finding_id}/conclude", CIVIL_AFFAIRS, body)
+    outside = await api.post(
+        f"/v1/findings/{finding_id}/conclude", CIVIL_AFFAIRS, {"action": "continue", "reason": "x"}
+    )
+
+    assert response.status_code == 200 and outside.status_code == 409
+    (event,) = await outbox_events(db, CONCLUDED)
+    assert isinstance(event, FindingConcluded)
+    assert (event.data.subsidies, event.data.effective_month, event.data.action) == (("nursing",), "2026-12", "suspend")
+
+
+async def test_a_record_once_concluded_is_not_raised_again(api: Api, db: ServiceDatabase) -> None:
+    _, finding_id = await _one_finding(api, db, 34)
+    await api.post(f"/v1/findings/{finding_id}/conclude", CIVIL_AFFAIRS, {"action": "continue", "reason": "误报"})
+
+    run = await compare(api)
+
+    assert run["raised"] == 0
+
+
+async def test_a_run_is_read_back(api: Api, db: ServiceDatabase) -> None:
+    run = await compare(api)
+    response = await api.get(f"/v1/comparison-runs/{run['id']}", CIVIL_AFFAIRS)
+    assert response.status_code == 200 and response.json()["region"] == "230103"
+    assert (await api.get(f"/v1/comparison-runs/{run['id']}", OTHER_CIVIL_AFFAIRS)).status_code == 404
