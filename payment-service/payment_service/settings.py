@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 from subsidy_shared.settings import ServiceSettings
 
@@ -12,3 +14,5 @@ class Settings(ServiceSettings):
         default="postgresql+asyncpg://subsidy:subsidy@127.0.0.1:5432/payment",
         validation_alias=AliasChoices("PAYMENT_DATABASE_URL", "database_url"),
     )
+    # SUBSIDY_BANK_FILE_ENCODING: what the banks' systems read; most domestic bank interfaces expect GBK.
+    bank_file_encoding: Literal["utf-8", "gbk"] = "gbk"
