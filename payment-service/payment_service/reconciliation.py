@@ -34,9 +34,10 @@ BATCH = 5000  # return lines looked up and applied per statement
 MAX_REPORTED = 1000  # rejected lines listed in the answer (all are counted)
 _RESULTS: dict[str, Literal["paid", "failed"]] = {"paid": "paid", "成功": "paid", "failed": "failed", "失败": "failed"}
 _HEADERS = {"seq", "sequence", "序号"}
-_AMOUNT = re.compile(r"^(\d{1,12})(?:\.(\d{1,2}))?$")
+# [0-9], not \d: \d also matches full-width and other Unicode digits.
+_AMOUNT = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,2}))?$")
 NO_REASON = "银行退回，未说明原因"
-_SEQ = re.compile(r"^\d{1,9}$")
+_SEQ = re.compile(r"^[0-9]{1,9}$")
 
 
 @dataclass(frozen=True, slots=True)
