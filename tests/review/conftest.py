@@ -20,6 +20,8 @@ from review_service.settings import Settings
 from subsidy_shared.auth import Role
 from subsidy_shared.clock import utc_now
 from subsidy_shared.events import (
+    ApplicationSubmitted,
+    ApplicationSubmittedData,
     BankAccount,
     EligibilityDecided,
     EligibilityDecidedData,
@@ -223,6 +225,23 @@ def decided(
         decisions=decisions,
     )
     return EligibilityDecided(source="test", subject=str(data.application_id), data=data)
+
+
+def submitted(who: Someone, subsidies: tuple[str, ...] = ("living", "nursing")) -> ApplicationSubmitted:
+    data = ApplicationSubmittedData.model_validate(
+        {
+            "application_id": uuid.uuid4(),
+            "person_key": who.key,
+            "applicant": {"id_number": who.id_number, "name": who.name},
+            "hukou_region": who.hukou,
+            "accepting_region": who.hukou,
+            "certificate_number": f"{who.id_number}41",
+            "subsidies": list(subsidies),
+            "bank_account": {"bank": "中国农业银行", "account_number": "6228480000000000000", "holder_name": who.name},
+            "submitted_at": at("2026-11-20"),
+        }
+    )
+    return ApplicationSubmitted(source="test", subject=str(data.application_id), data=data)
 
 
 async def apply(db: ServiceDatabase, event: Event) -> None:

@@ -32,7 +32,8 @@ def rec(record_kind: str, change: str = "started", day: date | None = date(2026,
 
 RULE_CASES = [
     # (record, person, context, expected (rule id, subsidies, action) or None)
-    pytest.param(rec("death", "recorded"), BOTH, CTX, ("death.recorded", ("living", "nursing"), "terminate"), id="death"),
+    pytest.param(rec("death", "recorded"), BOTH, CTX, ("death.recorded", ("living", "nursing"), "terminate"),
+                 id="death"),
     pytest.param(rec("death", "revoked"), BOTH, CTX, None, id="death-record-withdrawn"),
     pytest.param(rec("cremation", "recorded"), BOTH, CTX, ("cremation.recorded", ("living", "nursing"), "terminate"),
                  id="cremation"),

@@ -20,15 +20,16 @@ from review_service.models import Campaign, CampaignItem, CertificateReminder
 _DUE_REMINDERS = """
 INSERT INTO certificate_reminders AS c
     (source, record_id, expires_on, person_key, id_number, name, certificate_number, region, township, reminded_at)
-SELECT r.source, r.record_id, r.expires_on, r.person_key, r.id_number, r.facts->>'name',
-       r.id_number || r.category::text || r.grade::text, place.region, left(place.region, 9), :now
+SELECT r.source, r.record_id, r.expires_on, r.person_key, r.id_number, coalesce(r.facts->>'name', b.name),
+       r.id_number || r.category::text || r.grade::text, coalesce(b.hukou_region, r.region),
+       left(coalesce(b.hukou_region, r.region), 9), :now
 FROM registry_records r
-CROSS JOIN LATERAL (
-    SELECT coalesce((SELECT b.hukou_region FROM beneficiaries b WHERE b.person_key = r.person_key
-                     ORDER BY b.status = 'terminated', b.updated_at DESC LIMIT 1), r.region) AS region
-) place
+LEFT JOIN LATERAL (
+    SELECT b.hukou_region, b.name FROM beneficiaries b WHERE b.person_key = r.person_key
+    ORDER BY b.status = 'terminated', b.updated_at DESC LIMIT 1
+) b ON true
 WHERE r.record_kind = 'certificate' AND r.in_force AND r.expires_on BETWEEN :today AND :until
-  AND r.category IS NOT NULL AND r.grade IS NOT NULL AND place.region IS NOT NULL
+  AND r.category IS NOT NULL AND r.grade IS NOT NULL AND coalesce(b.hukou_region, r.region) IS NOT NULL
   AND NOT EXISTS (
       SELECT 1 FROM registry_records n
       WHERE n.person_key = r.person_key AND n.record_kind = 'certificate' AND n.in_force
