@@ -15,7 +15,7 @@ from subsidy_shared.bus import ensure_topics
 from subsidy_shared.migrations import upgrade_head
 from subsidy_shared.settings import ServiceSettings
 
-from subsidyctl import kafka_ops
+from subsidyctl import kafka_ops, registry_import
 from subsidyctl.catalog import DEFAULT_SERVER, SERVICES
 from subsidyctl.demo import seed_demo
 from subsidyctl.payment_run import pay
@@ -24,6 +24,7 @@ from subsidyctl.supervisor import start_all, supervise, wait_ready
 app = typer.Typer(help="Run and operate Liangbu (两补).", no_args_is_help=True)
 dlq = typer.Typer(help="Dead-letter topics: list and replay.", no_args_is_help=True)
 app.add_typer(dlq, name="dlq")
+app.command("import")(registry_import.import_records)
 app.command()(pay)
 console = Console()
 
