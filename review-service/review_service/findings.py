@@ -53,7 +53,8 @@ async def raise_findings(
     rows = [_row(finding_id, r, now, run_id) for finding_id, r in zip(ids, raised, strict=True)]
     inserted = await repo.add_findings(session, rows)
     kept = [(finding_id, r) for finding_id, r in zip(ids, raised, strict=True) if finding_id in inserted]
-    await bulk.copy_to_outbox(session, [_event(finding_id, r, now) for finding_id, r in kept])
+    if kept:
+        await bulk.copy_to_outbox(session, (_event(finding_id, r, now) for finding_id, r in kept))
     return kept
 
 

@@ -80,8 +80,8 @@ async def import_records(session: AsyncSession, lines: Sequence[RecordLine], sec
         keyed[(line.source, line.record_id)] = (line, key)
         rows.append(_row(line, key, now))
     changed = await registry.upsert_records(session, rows)
-    events = [_event(*keyed[k], now) for k in changed]
-    await bulk.copy_to_outbox(session, events)
+    if changed:  # encoded one by one as COPY reads them: an upload's events are never all in memory at once
+        await bulk.copy_to_outbox(session, (_event(*keyed[k], now) for k in changed))
     return len(changed)
 
 

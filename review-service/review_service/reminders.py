@@ -46,7 +46,8 @@ async def remind_expiring(session: AsyncSession, now: datetime, months: int) -> 
         )
         for row in rows
     ]
-    await bulk.copy_to_outbox(session, events)
+    if events:
+        await bulk.copy_to_outbox(session, events)
     log.info("reminders.sent", count=len(events))
     return len(events)
 

@@ -12,8 +12,9 @@ class Settings(ServiceSettings):
         default="postgresql+asyncpg://subsidy:subsidy@127.0.0.1:5432/review",
         validation_alias=AliasChoices("REVIEW_DATABASE_URL", "database_url"),
     )
-    # One upload of registry records; `subsidyctl import` sends big files in chunks well below this.
-    import_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    # One upload of registry records (≈ 100,000 lines, a few hundred MiB while validated); `subsidyctl import`
+    # sends big files in parts of 20,000 lines.
+    import_max_bytes: int = Field(default=32 * 1024 * 1024, ge=1024, le=512 * 1024 * 1024)
     # 70号 item 13: the federation reminds a certificate holder this many months before the card expires.
     reminder_months: int = Field(default=6, ge=1, le=12)
     # A beneficiary without a passed 生存验证 for this many months is overdue (local practice: yearly).
