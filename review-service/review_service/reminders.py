@@ -14,7 +14,7 @@ from subsidy_shared.pagination import decode_cursor, encode_cursor
 from subsidy_shared.workdays import china_date
 
 from review_service import access
-from review_service.repository import bulk, work
+from review_service.repository import bulk, readmodels, work
 from review_service.schemas import ReminderList, ReminderRead
 
 log = structlog.get_logger(__name__)
@@ -50,6 +50,16 @@ async def remind_expiring(session: AsyncSession, now: datetime, months: int) -> 
         await bulk.copy_to_outbox(session, events)
     log.info("reminders.sent", count=len(events))
     return len(events)
+
+
+async def remind_scheduled(session: AsyncSession, now: datetime, months: int) -> int:
+    """The background job's round, audited as the service's own act when it reminded anyone."""
+    count = await remind_expiring(session, now, months)
+    if count:
+        await readmodels.audit_system(
+            session, "certificate expiry reminders", "reminders", "", "", after={"count": count}
+        )
+    return count
 
 
 async def run_requested(session: AsyncSession, principal: Principal, now: datetime, months: int) -> int:

@@ -42,6 +42,6 @@ async def remind_forever(app: FastAPI) -> None:
 
     async def remind() -> None:
         async with app.state.sessionmaker() as session, session.begin():
-            await reminders.remind_expiring(session, utc_now(), settings.reminder_months)
+            await reminders.remind_scheduled(session, utc_now(), settings.reminder_months)
 
     await _every(settings.reminders_every_seconds, "reminders", remind)

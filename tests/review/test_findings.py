@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
+from review_service import scheduler
 from subsidy_shared.auth import Role
 from subsidy_shared.events import (
     BenefitStatusData,
@@ -25,6 +27,7 @@ from tests.review.conftest import (
     OPS,
     OTHER_CIVIL_AFFAIRS,
     Api,
+    ApiFactory,
     Someone,
     apply,
     audit_rows,
@@ -242,3 +245,23 @@ async def test_a_run_is_read_back(api: Api, db: ServiceDatabase) -> None:
     response = await api.get(f"/v1/comparison-runs/{run['id']}", CIVIL_AFFAIRS)
     assert response.status_code == 200 and response.json()["region"] == "230103"
     assert (await api.get(f"/v1/comparison-runs/{run['id']}", OTHER_CIVIL_AFFAIRS)).status_code == 404
+
+
+async def test_the_background_loop_compares_every_region(api_factory: ApiFactory, db: ServiceDatabase) -> None:
+    api = await api_factory(comparison_every_seconds=0.05)
+    who = someone(40)
+    await beneficiary(db, who)
+    await dead(api, who)
+    task = asyncio.create_task(scheduler.compare_forever(api.app))
+    try:
+        for _ in range(100):
+            if await db.scalar("SELECT count(*) FROM findings"):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # a few more rounds
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert len(await outbox_events(db, RAISED)) == 1
+    runs = [r for r in await audit_rows(db, "comparison run") if r["actor_sub"] == "review-service"]
+    assert runs and runs[0]["after"]["raised"] == 1

@@ -171,3 +171,9 @@ async def test_the_import_audit_row_names_counts_not_people(api: Api, db: Servic
     (row,) = await audit_rows(db, "import registry records")
     assert row["after"]["accepted"] == 1
     assert who.id_number not in json.dumps(row["after"])
+
+
+async def test_the_openapi_document_shows_both_upload_formats(api: Api) -> None:
+    document = (await api.client.get("/openapi.json")).json()
+    content = document["paths"]["/v1/registry/records"]["post"]["requestBody"]["content"]
+    assert {"application/x-ndjson", "text/csv", "multipart/form-data"} <= set(content)

@@ -106,3 +106,5 @@ async def test_the_background_loop_reminds(api_factory: ApiFactory, db: ServiceD
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert len(await outbox_events(db, REMINDER)) == 1
+    (audited,) = await audit_rows(db, "certificate expiry reminders")
+    assert (audited["actor_sub"], audited["after"]) == ("review-service", {"count": 1})

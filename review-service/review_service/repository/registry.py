@@ -54,16 +54,6 @@ async def upsert_records(session: AsyncSession, rows: Sequence[Sequence[Any]]) -
     return [(row.source, row.record_id) for row in result]
 
 
-async def certificates_of(session: AsyncSession, person_key: str) -> Sequence[RegistryRecord]:
-    """A person's certificate records, newest expiry first."""
-    stmt = (
-        sa.select(RegistryRecord)
-        .where(RegistryRecord.person_key == person_key, RegistryRecord.record_kind == "certificate")
-        .order_by(RegistryRecord.in_force.desc(), RegistryRecord.expires_on.desc().nulls_last())
-    )
-    return (await session.execute(stmt)).scalars().all()
-
-
 async def records_of(session: AsyncSession, person_key: str) -> Sequence[RegistryRecord]:
     stmt = sa.select(RegistryRecord).where(RegistryRecord.person_key == person_key).order_by(RegistryRecord.observed_at)
     return (await session.execute(stmt)).scalars().all()
