@@ -1,8 +1,8 @@
 """Comparison runs (数据比对): every beneficiary of a region against the registry records, set-based.
 
 The candidate pairs come from one SQL statement; each goes through the pure rule of its source; what the
-rules propose becomes findings in one insert. Records a finding has already judged (same content) are not
-read again, and one open finding per person, subsidy set and rule keeps repeated runs idempotent.
+rules propose becomes findings in one insert. A rule never judges the same record content twice (concluded
+or not), and one open finding per person, subsidy set and rule keeps repeated runs idempotent.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ def _judge(row: Row[Any], ctx: rules.Context, stop_rule: StopRule, found_on: dat
     )
     person = rules.Receiving(hukou_region=row.hukou_region, amounts=row.amounts, statuses=frozenset(row.statuses))
     proposal = rules.propose(record, person, ctx)
-    if proposal is None:
+    if proposal is None or proposal.rule_id in row.judged:
         return None
     return Raised(
         subject=Subject(row.person_key, row.name, row.id_number, row.hukou_region),

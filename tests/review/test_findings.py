@@ -30,6 +30,7 @@ from tests.review.conftest import (
     ApiFactory,
     Someone,
     apply,
+    at,
     audit_rows,
     beneficiary,
     card,
@@ -265,3 +266,21 @@ async def test_the_background_loop_compares_every_region(api_factory: ApiFactory
     assert len(await outbox_events(db, RAISED)) == 1
     runs = [r for r in await audit_rows(db, "comparison run") if r["actor_sub"] == "review-service"]
     assert runs and runs[0]["after"]["raised"] == 1
+
+
+async def test_a_missing_person_is_suspended_first_and_terminated_after_six_months(
+    api: Api, db: ServiceDatabase
+) -> None:
+    who = someone(50)
+    await beneficiary(db, who)
+    await api.upload([line(who, "missing", "started", effective="2026-06-01")])
+    first = await compare(api)
+    api.clock.now = at("2026-12-02")
+
+    later, again = await compare(api), await compare(api)
+
+    assert (first["by_rule"], later["by_rule"], again["raised"]) == (
+        {"missing.reported": 1},
+        {"missing.six_months": 1},
+        0,
+    )

@@ -25,21 +25,21 @@ WITH people AS (
 SELECT p.person_key, p.hukou_region, p.name, p.id_number, p.amounts,
        r.source, r.record_id, r.record_kind, r.change, r.effective_date, r.facts, r.observed_at, r.content_hash,
        ARRAY(SELECT h.record_kind FROM registry_records h
-             WHERE h.person_key = p.person_key AND h.in_force AND h.record_kind = ANY(:household)) AS statuses
+             WHERE h.person_key = p.person_key AND h.in_force AND h.record_kind = ANY(:household)) AS statuses,
+       ARRAY(SELECT f.rule_id FROM findings f
+             WHERE f.person_key = r.person_key AND f.record_source = r.source AND f.record_id = r.record_id
+               AND f.record_hash = r.content_hash) AS judged
 FROM people p
 JOIN registry_records r ON r.person_key = p.person_key
 WHERE r.record_kind || ':' || r.change = ANY(:triggers)
-  AND NOT EXISTS (
-      SELECT 1 FROM findings f
-      WHERE f.person_key = r.person_key AND f.record_source = r.source AND f.record_id = r.record_id
-        AND f.record_hash = r.content_hash)
 """
 
 
 async def comparison_candidates(
     session: AsyncSession, region_prefix: str, triggers: Collection[str], household: Collection[str], batch: int
 ) -> AsyncIterator[Sequence[Row[Any]]]:
-    """Each (beneficiary, registry record) pair a rule may act on that no finding has judged yet."""
+    """Each (beneficiary, registry record) pair a rule may act on, with the rules that already judged this very
+    record (a record that stays the same can still raise another rule later: missing for 6 months)."""
     params = {"prefix": f"{region_prefix}%", "triggers": list(triggers), "household": list(household)}
     result = await session.stream(sa.text(_CANDIDATES), params)
     async for rows in result.partitions(batch):
