@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.errors import Unprocessable
 from subsidy_shared.events import RegistryRecordChangedData
 from subsidy_shared.ids import birth_date
+from subsidy_shared.registry import in_force
 
 from eligibility_service import repository
 from eligibility_service.models import Case, RegistryFact
 from eligibility_service.policy import Certificate, Facts, OtherAllowance, PolicyVersion
 
 ACTIVE = "active"
-_ACTIVE_CHANGES = frozenset({"issued", "changed", "started", "renewed", "reissued"})
 # Registry states of a certificate record → the Certificate.status the rules know; anything else is not valid.
 _CERTIFICATE_STATUS = {ACTIVE: "valid", "moved": "valid", "expired": "expired", "frozen": "frozen"}
 HOUSEHOLD_KINDS = frozenset({"dibao", "near_dibao", "low_income", "severe_unemployed", "tekun"})
@@ -41,8 +41,8 @@ class IncompleteRegistryRecord(Unprocessable):
 
 
 def status_of(change: str) -> str:
-    """issued/changed/started → active; expired, revoked, frozen, ended, moved … stay as they are."""
-    return ACTIVE if change in _ACTIVE_CHANGES else change
+    """issued/changed/started/recorded/moved/reissuing → active; expired, revoked, frozen, ended stay as they are."""
+    return ACTIVE if in_force(change) else change
 
 
 async def record(session: AsyncSession, data: RegistryRecordChangedData) -> bool:

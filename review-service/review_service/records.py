@@ -17,10 +17,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 from subsidy_shared.events import RecordKind
+from subsidy_shared.registry import IN_FORCE_CHANGES
 from subsidy_shared.validators import IdNumber, RegionCode
 
-# A record is in force after these changes; ended, expired, frozen and revoked ones are not.
-IN_FORCE_CHANGES = frozenset({"issued", "changed", "renewed", "reissued", "reissuing", "started", "recorded", "moved"})
 CERTIFICATE_CHANGES = frozenset(
     {"issued", "changed", "renewed", "reissued", "reissuing", "expired", "frozen", "revoked", "moved"}
 )

@@ -15,8 +15,7 @@ from typing import Any
 from subsidy_shared.events import FindingAction, Subsidy
 from subsidy_shared.policy import PolicyVersion, StopRule
 from subsidy_shared.policy.model import covers_category
-
-from review_service.records import IN_FORCE_CHANGES
+from subsidy_shared.registry import IN_FORCE_CHANGES
 
 BOTH: tuple[Subsidy, ...] = ("living", "nursing")
 LIVING: tuple[Subsidy, ...] = ("living",)

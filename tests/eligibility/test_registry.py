@@ -75,14 +75,17 @@ async def test_a_newer_observation_replaces_the_record(db: ServiceDatabase) -> N
 
 
 def test_changes_map_to_record_statuses() -> None:
-    assert [status_of(c) for c in ("issued", "changed", "started", "expired", "revoked", "ended", "moved")] == [
+    changes = ("issued", "changed", "started", "recorded", "moved", "reissuing", "expired", "revoked", "ended")
+    assert [status_of(c) for c in changes] == [
         "active",
         "active",
         "active",
+        "active",  # a death is recorded
+        "active",  # a hukou moved out (or a card moved with it) is in force
+        "active",  # P6: a card being reissued for a new category/grade still counts
         "expired",
         "revoked",
         "ended",
-        "moved",
     ]
 
 
