@@ -95,8 +95,9 @@ async def reconcile(
 ) -> ReconciliationRead:
     """The bank's return file (multipart `file` + `bank`, or a text/csv body with ?bank=): bad lines are
     listed with their line number, good ones applied; the same file twice changes nothing."""
+    run = await reconciliation.reconcilable_run(session, principal, run_id)
     content, bank = await _return_file(request, bank)
-    return await reconciliation.reconcile(session, principal, run_id, bank, content, now)
+    return await reconciliation.reconcile(session, principal, run, bank, content, now)
 
 
 async def _return_file(request: Request, bank: str | None) -> tuple[bytes, str]:

@@ -26,6 +26,7 @@ from subsidy_shared.money import yuan
 
 from payment_service import bankfiles, files_repository, repository
 from payment_service.files_schemas import ReconciliationRead, RejectedLine
+from payment_service.models import PaymentRun
 from payment_service.rules import month_text
 
 SOURCE = "liangbu/payment"
@@ -143,9 +144,8 @@ class Tally:
     unchanged: int = 0
 
 
-async def reconcile(
-    session: AsyncSession, principal: Principal, run_id: uuid.UUID, bank: str, content: bytes, now: datetime
-) -> ReconciliationRead:
+async def reconcilable_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> PaymentRun:
+    """Checked before the file is read: nobody uploads 200 MB to be told 403."""
     require_role(principal, *RECONCILERS)
     run = await repository.get_run(session, run_id)
     if run is None:
@@ -153,6 +153,13 @@ async def reconcile(
     require_region(principal, run.region)
     if run.status != "completed":
         raise Conflict(f"payment run {run_id} is {run.status}: nothing has been sent to a bank")
+    return run
+
+
+async def reconcile(
+    session: AsyncSession, principal: Principal, run: PaymentRun, bank: str, content: bytes, now: datetime
+) -> ReconciliationRead:
+    run_id = run.id
     lines, rejected = parse_return_file(decode(content))
     await bankfiles.ensure_lines(session, run_id)
     await files_repository.lock_reconciliation(session, run_id, bank)
