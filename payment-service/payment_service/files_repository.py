@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from payment_service import repository
 from payment_service.models import bank_lines
 
 # ---- bank files -----------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ async def month_totals(session: AsyncSession, prefix: str, month: date) -> Seque
 
 # What a run of :month would pay in one county: the SELECT of repository._PAY (read-only, same rules),
 # minus what is already paid (the run's ON CONFLICT DO NOTHING), plus the failed lines it would carry.
-_WOULD_PAY = """
+_WOULD_PAY = f"""
     WITH scope AS (
         SELECT e.*, (
             SELECT max(r.month) FROM payment_runs r
@@ -201,48 +202,16 @@ _WOULD_PAY = """
     ),
     candidates AS (
         SELECT s.person_key, s.subsidy, s.county, s.province, m.month::date AS month
-        FROM scope s
-        CROSS JOIN LATERAL generate_series(
-            LEAST(
-                COALESCE(s.arrears_from, :month),
-                GREATEST(s.start_month, COALESCE((s.last_month + interval '1 month')::date, s.start_month))
-            ),
-            CAST(:month AS date),
-            interval '1 month'
-        ) AS m(month)
-        WHERE m.month >= s.start_month
-          AND (s.stop_month IS NULL OR m.month < s.stop_month)
-          AND (
-              s.certificate_expires_on IS NULL
-              OR m.month < (date_trunc('month', s.certificate_expires_on) + interval '1 month')
-              OR s.reissuing
-              OR EXISTS (
-                  SELECT 1 FROM transitions t
-                  WHERE t.province = s.province AND m.month BETWEEN t.from_month AND t.to_month
-              )
-          )
-          AND NOT EXISTS (
-              SELECT 1 FROM holds h
-              WHERE h.person_key = s.person_key AND h.subsidy = s.subsidy
-                AND h.from_month <= m.month AND (h.to_month IS NULL OR m.month < h.to_month)
-          )
+        FROM scope s CROSS JOIN LATERAL {repository.MONTHS}
+        WHERE {repository.PAYABLE}
           AND NOT EXISTS (
               SELECT 1 FROM payments x
               WHERE x.person_key = s.person_key AND x.subsidy = s.subsidy AND x.month = m.month
           )
     ),
     lines AS (
-        SELECT c.person_key, c.subsidy, c.month, COALESCE(p.fixed_fen, r.amount_fen, p.amount_fen) AS amount_fen,
-               false AS carried
-        FROM candidates c
-        CROSS JOIN LATERAL (
-            SELECT rp.tier, rp.amount_fen, rp.fixed_fen FROM rate_periods rp
-            WHERE rp.person_key = c.person_key AND rp.subsidy = c.subsidy AND rp.from_month <= c.month
-            ORDER BY rp.from_month DESC LIMIT 1
-        ) p
-        LEFT JOIN tier_rates r
-          ON r.province = c.province AND r.subsidy = c.subsidy AND r.tier = p.tier
-         AND r.from_month <= c.month AND (r.to_month IS NULL OR c.month < r.to_month)
+        SELECT c.person_key, c.subsidy, c.month, {repository.AMOUNT} AS amount_fen, false AS carried
+        FROM candidates c {repository.PRICED}
         UNION ALL
         SELECT p.person_key, p.subsidy, p.month, p.amount_fen - p.offset_fen, true
         FROM payments p

@@ -24,6 +24,10 @@ class Entitlement(Base):
     """One person's right to one subsidy (person × subsidy), as approved and changed since."""
 
     __tablename__ = "entitlements"
+    __table_args__ = (
+        sa.CheckConstraint("monthly_amount_fen >= 0", name="ck_entitlements_amount_not_negative"),
+        sa.Index("ix_entitlements_county", "county", postgresql_ops={"county": "text_pattern_ops"}),
+    )
 
     person_key: Mapped[str] = mapped_column(sa.Text, primary_key=True)
     subsidy: Mapped[str] = mapped_column(sa.Text, primary_key=True)
@@ -71,9 +75,10 @@ class Hold(Base):
     """Months not paid: `suspended`, `terminated` (open-ended) or a `certificate_gap` before a renewal."""
 
     __tablename__ = "holds"
+    __table_args__ = (sa.Index("ix_holds_person_key", "person_key"),)
 
     id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
-    person_key: Mapped[str] = mapped_column(sa.Text, index=True)
+    person_key: Mapped[str] = mapped_column(sa.Text)
     subsidy: Mapped[str] = mapped_column(sa.Text)
     kind: Mapped[str] = mapped_column(sa.Text)
     from_month: Mapped[date] = mapped_column(sa.Date)
@@ -176,8 +181,10 @@ payments = sa.Table(
     sa.Column("failed_at", sa.DateTime(timezone=True)),
     # The invariant of the whole service: one payment per person, subsidy and month, ever.
     sa.UniqueConstraint("person_key", "subsidy", "month", name="uq_payments_person_subsidy_month"),
+    sa.CheckConstraint("offset_fen >= 0 AND offset_fen <= amount_fen", name="ck_payments_offset_within_amount"),
     sa.Index("ix_payments_run_id", "run_id"),
-    sa.Index("ix_payments_county_month", "county", "month"),
+    # Publicity and reports: one month of a region (a county, city or province prefix).
+    sa.Index("ix_payments_month_county", "month", "county", postgresql_ops={"county": "text_pattern_ops"}),
 )
 
 bank_lines = sa.Table(
@@ -200,6 +207,7 @@ class Overpayment(Base):
     """追回: months paid that should not have been (a stop found late), and what is still owed."""
 
     __tablename__ = "overpayments"
+    __table_args__ = (sa.CheckConstraint("recovered_fen <= total_fen", name="ck_overpayments_not_over_recovered"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     person_key: Mapped[str] = mapped_column(sa.Text, index=True)

@@ -140,14 +140,14 @@ async def payments_of(session: AsyncSession, person_key: str) -> Sequence[Any]:
 
 
 async def paid_from(session: AsyncSession, person_key: str, subsidy: str, month: date) -> Sequence[Any]:
-    """Payments sent for `month` or later (issued or confirmed paid, not failed)."""
+    """Payments sent for `month` or later: issued or confirmed paid (a line the bank returned was never received)."""
     stmt = (
         sa.select(payments.c.id, payments.c.month, payments.c.amount_fen)
         .where(
             payments.c.person_key == person_key,
             payments.c.subsidy == subsidy,
             payments.c.month >= month,
-            payments.c.status != "failed",
+            payments.c.status.in_(("issued", "paid")),
         )
         .order_by(payments.c.month)
     )
@@ -243,48 +243,38 @@ async def last_runs(session: AsyncSession, counties: Sequence[str]) -> dict[str,
     return {row.county: row.last_month for row in rows}
 
 
-# Which months of which entitlement a run pays, and at what amount. Months: from the county's last run
-# (or the start) to the run's month, plus what `arrears_from` reopens; then every rule of rules.Schedule.
-_PAY = sa.text(
-    """
-    WITH scope AS (
-        SELECT e.*, c.last_month
-        FROM entitlements e
-        JOIN unnest(CAST(:counties AS text[]), CAST(:last_months AS date[])) AS c(county, last_month)
-          ON e.county = c.county
-    ),
-    candidates AS (
-        SELECT s.person_key, s.subsidy, s.county, s.province, m.month::date AS month
-        FROM scope s
-        CROSS JOIN LATERAL generate_series(
-            LEAST(
-                COALESCE(s.arrears_from, :month),
-                GREATEST(s.start_month, COALESCE((s.last_month + interval '1 month')::date, s.start_month))
-            ),
-            CAST(:month AS date),
-            interval '1 month'
-        ) AS m(month)
-        WHERE m.month >= s.start_month
-          AND (s.stop_month IS NULL OR m.month < s.stop_month)
-          AND (
-              s.certificate_expires_on IS NULL
-              OR m.month < (date_trunc('month', s.certificate_expires_on) + interval '1 month')
-              OR s.reissuing
-              OR EXISTS (
-                  SELECT 1 FROM transitions t
-                  WHERE t.province = s.province AND m.month BETWEEN t.from_month AND t.to_month
-              )
-          )
-          AND NOT EXISTS (
-              SELECT 1 FROM holds h
-              WHERE h.person_key = s.person_key AND h.subsidy = s.subsidy
-                AND h.from_month <= m.month AND (h.to_month IS NULL OR m.month < h.to_month)
-          )
+# The rules of rules.Schedule in SQL, shared by the run and the funding request so they never disagree.
+# MONTHS: from the county's last run (or the start) to the run's month, plus what `arrears_from` reopens.
+MONTHS = """
+    generate_series(
+        LEAST(
+            COALESCE(s.arrears_from, :month),
+            GREATEST(s.start_month, COALESCE((s.last_month + interval '1 month')::date, s.start_month))
+        ),
+        CAST(:month AS date),
+        interval '1 month'
+    ) AS m(month)
+"""
+PAYABLE = """
+    m.month >= s.start_month
+    AND (s.stop_month IS NULL OR m.month < s.stop_month)
+    AND (
+        s.certificate_expires_on IS NULL
+        OR m.month < (date_trunc('month', s.certificate_expires_on) + interval '1 month')
+        OR s.reissuing
+        OR EXISTS (
+            SELECT 1 FROM transitions t
+            WHERE t.province = s.province AND m.month BETWEEN t.from_month AND t.to_month
+        )
     )
-    INSERT INTO payments (person_key, subsidy, month, amount_fen, tier, county, run_id)
-    SELECT c.person_key, c.subsidy, c.month, COALESCE(p.fixed_fen, r.amount_fen, p.amount_fen), p.tier, c.county,
-           :run_id
-    FROM candidates c
+    AND NOT EXISTS (
+        SELECT 1 FROM holds h
+        WHERE h.person_key = s.person_key AND h.subsidy = s.subsidy
+          AND h.from_month <= m.month AND (h.to_month IS NULL OR m.month < h.to_month)
+    )
+"""
+# The month's amount: the tier of the rate period in force, at the policy version valid that month.
+PRICED = """
     CROSS JOIN LATERAL (
         SELECT rp.tier, rp.amount_fen, rp.fixed_fen FROM rate_periods rp
         WHERE rp.person_key = c.person_key AND rp.subsidy = c.subsidy AND rp.from_month <= c.month
@@ -293,6 +283,25 @@ _PAY = sa.text(
     LEFT JOIN tier_rates r
       ON r.province = c.province AND r.subsidy = c.subsidy AND r.tier = p.tier
      AND r.from_month <= c.month AND (r.to_month IS NULL OR c.month < r.to_month)
+"""
+AMOUNT = "COALESCE(p.fixed_fen, r.amount_fen, p.amount_fen)"
+
+_PAY = sa.text(
+    f"""
+    WITH scope AS (
+        SELECT e.*, c.last_month
+        FROM entitlements e
+        JOIN unnest(CAST(:counties AS text[]), CAST(:last_months AS date[])) AS c(county, last_month)
+          ON e.county = c.county
+    ),
+    candidates AS (
+        SELECT s.person_key, s.subsidy, s.county, s.province, m.month::date AS month
+        FROM scope s CROSS JOIN LATERAL {MONTHS}
+        WHERE {PAYABLE}
+    )
+    INSERT INTO payments (person_key, subsidy, month, amount_fen, tier, county, run_id)
+    SELECT c.person_key, c.subsidy, c.month, {AMOUNT}, p.tier, c.county, :run_id
+    FROM candidates c {PRICED}
     ON CONFLICT ON CONSTRAINT uq_payments_person_subsidy_month DO NOTHING
     """
 )

@@ -14,7 +14,7 @@ from datetime import date, datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import audit, outbox
-from subsidy_shared.auth import Principal, Role, require_region, require_role
+from subsidy_shared.auth import CASE_READERS, Principal, Role, require_region, require_role
 from subsidy_shared.errors import NotFound, Unprocessable
 from subsidy_shared.events import PaymentRunCompleted, PaymentRunCompletedData
 from subsidy_shared.regions import region_prefix
@@ -123,5 +123,6 @@ async def get_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID
     run = await repository.get_run(session, run_id)
     if run is None:
         raise NotFound(f"no payment run {run_id}")
+    require_role(principal, *CASE_READERS)
     require_region(principal, run.region)
     return run

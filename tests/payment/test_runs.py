@@ -331,3 +331,22 @@ async def _publish_hl_transition(db: ServiceDatabase, first: str, last: str) -> 
         published_at=at("2026-09-20"),
     )
     await apply(db, PolicyPublished(source="test", data=data))
+
+
+async def test_a_line_the_bank_returned_is_not_an_overpayment_when_the_stop_is_found(
+    api: Api, db: ServiceDatabase
+) -> None:
+    who = beneficiary(1)
+    await apply(db, decided(who, submitted="2026-11-02"))
+    await api.run("2026-11")
+    async with db.engine.begin() as conn:  # the bank sent the living line back (reconciliation)
+        await conn.exec_driver_sql(
+            "UPDATE payments SET status = 'failed', failure_reason = '账户已销户', failed_at = now() "
+            "WHERE subsidy = 'living'"
+        )
+
+    await apply(db, concluded(who, "terminate", "2026-11"))
+
+    ledger = await api.ledger(who)
+    assert [(d["subsidy"], d["total_fen"]) for d in ledger["overpayments"]] == [("nursing", 10000)]
+    assert {p["subsidy"]: p["status"] for p in ledger["payments"]} == {"living": "cancelled", "nursing": "issued"}
