@@ -52,3 +52,4 @@ typecheck: sync
 bench: sync infra
 	@$(RUN) python -m bench.outbox_throughput
 	@$(RUN) python -m bench.payment_run
+	@$(RUN) python -m bench.review_compare
