@@ -17,7 +17,7 @@ from subsidy_shared.settings import ServiceSettings
 
 from subsidyctl import kafka_ops, registry_import
 from subsidyctl.catalog import DEFAULT_SERVER, SERVICES
-from subsidyctl.demo import seed_demo
+from subsidyctl.demo import seed_demo, seed_registry
 from subsidyctl.payment_run import pay
 from subsidyctl.supervisor import start_all, supervise, wait_ready
 
@@ -78,8 +78,10 @@ def up(
         raise typer.Exit(1) from exc
     if demo:
         try:
-            ids = seed_demo(processes[0].url, _settings().jwt_signing_key)
-            console.print(f"demo: {len(ids)} applications submitted: {', '.join(ids)}")
+            key = _settings().jwt_signing_key
+            records = seed_registry(processes[-1].url, key)
+            ids = seed_demo(processes[0].url, key)
+            console.print(f"demo: {records} registry records imported, {len(ids)} applications: {', '.join(ids)}")
         except Exception as exc:  # the system is up; a demo failure must not leave orphans behind
             console.print(f"[yellow]demo data not loaded:[/] {exc}")
     table = Table("service", "API docs", "metrics")

@@ -1,7 +1,8 @@
-"""Demo data: a handful of applications at windows across China, submitted through the real API."""
+"""Demo data: registry records and a handful of applications at windows across China, through the real APIs."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -56,6 +57,40 @@ def seed_demo(intake_url: str, signing_key: str) -> list[str]:
             else:
                 response.raise_for_status()
     return ids
+
+
+def demo_registry_lines() -> list[dict[str, Any]]:
+    """What the registries know of the demo applicants: a valid certificate each, 低保 for living applicants."""
+    lines: list[dict[str, Any]] = []
+    for index, (_, hukou, _, category, grade, subsidies) in enumerate(DEMO_APPLICANTS):
+        id_number = demo_application(index, hukou, "", category, grade, subsidies)["applicant"]["id_number"]
+        facts = {"category": category, "grade": grade, "generation": 2, "issued_on": "2021-03-01",
+                 "expires_on": "2031-02-28"}  # fmt: skip
+        lines.append({"source": "demo-cdpf", "record_id": f"cert-{id_number}", "record_kind": "certificate",
+                      "change": "issued", "id_number": id_number, "region": hukou, "effective_date": "2021-03-01",
+                      "facts": facts})  # fmt: skip
+        if "living" in subsidies:
+            lines.append({"source": "demo-dibao", "record_id": f"dibao-{id_number}", "record_kind": "dibao",
+                          "change": "started", "id_number": id_number, "region": hukou,
+                          "effective_date": "2024-01-01"})  # fmt: skip
+    return lines
+
+
+def seed_registry(review_url: str, signing_key: str) -> int:
+    """Import the demo registry records, each province by its own operator (a re-import changes nothing)."""
+    by_province: dict[str, list[dict[str, Any]]] = {}
+    for line in demo_registry_lines():
+        by_province.setdefault(line["region"][:2], []).append(line)
+    accepted = 0
+    with httpx.Client(base_url=review_url, timeout=30) as client:
+        for province, lines in sorted(by_province.items()):
+            token = issue_token(Principal(sub="demo-ops", role=Role.OPS, region=f"{province}0000"), signing_key)
+            body = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines).encode()
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+            response = client.post("/v1/registry/records", content=body, headers=headers)
+            response.raise_for_status()
+            accepted += int(response.json()["accepted"])
+    return accepted
 
 
 # A one-page PDF standing in for a scanned material (the window scans paper into electronic files).
