@@ -47,7 +47,7 @@ lint: sync
 	@$(RUN) ruff check . && $(RUN) ruff format --check .
 
 typecheck: sync
-	@$(RUN) mypy shared intake-service routing-service eligibility-service payment-service review-service services
+	@$(RUN) mypy shared intake-service routing-service eligibility-service payment-service review-service services tests bench
 
 bench: sync infra
 	@$(RUN) python -m bench.outbox_throughput

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Sequence
 from datetime import date
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from subsidy_shared import audit
 
 from eligibility_service.models import (
     Beneficiary,
@@ -19,7 +21,6 @@ from eligibility_service.models import (
     Policy,
     RegistryFact,
     Withdrawal,
-    audit_log,
 )
 
 # ---- cases ----------------------------------------------------------------------------------------
@@ -173,27 +174,5 @@ async def add_policy(session: AsyncSession, values: dict[str, Any]) -> Policy | 
 # ---- audit of the service's own acts ---------------------------------------------------------------
 
 
-async def audit_system(
-    session: AsyncSession,
-    action: str,
-    entity: str,
-    entity_id: str,
-    region: str,
-    *,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    """An audit row for a change the service made on an event, not on a person's request."""
-    await session.execute(
-        sa.insert(audit_log).values(
-            actor_sub="eligibility-service",
-            actor_role="system",
-            actor_region=region,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            allowed=True,
-            before=before,
-            after=after,
-        )
-    )
+# An audit row for a change this service made on an event or a schedule, not on a person's request.
+audit_system = partial(audit.record_system, actor="eligibility-service")

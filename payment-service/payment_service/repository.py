@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from subsidy_shared import audit
 
 from payment_service.models import (
     BackpayApproval,
@@ -22,7 +24,6 @@ from payment_service.models import (
     Policy,
     RatePeriod,
     Recovery,
-    audit_log,
     payments,
     tier_rates,
     transitions,
@@ -387,25 +388,5 @@ async def run_totals(session: AsyncSession, run_id: uuid.UUID, month: date) -> S
 # ---- audit ----------------------------------------------------------------------------------------
 
 
-async def audit_system(
-    session: AsyncSession,
-    action: str,
-    entity: str,
-    entity_id: str,
-    region: str,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-) -> None:
-    """An audit row for a change the system made on an event (no person acted)."""
-    await session.execute(
-        sa.insert(audit_log).values(
-            actor_sub="system:payment",
-            actor_role="system",
-            actor_region=region,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            before=before,
-            after=after,
-        )
-    )
+# An audit row for a change this service made on an event or a schedule, not on a person's request.
+audit_system = partial(audit.record_system, actor="payment-service")

@@ -48,3 +48,30 @@ async def record(
             after=after,
         )
     )
+
+
+async def record_system(
+    session: AsyncSession,
+    action: str,
+    entity: str,
+    entity_id: str,
+    region: str,
+    *,
+    actor: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """An audit row for a change a service made on an event or a schedule, not on a person's request."""
+    await session.execute(
+        sa.insert(_audit).values(
+            actor_sub=actor,
+            actor_role="system",
+            actor_region=region,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            allowed=True,
+            before=before,
+            after=after,
+        )
+    )

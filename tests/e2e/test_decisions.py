@@ -26,7 +26,7 @@ def _record(id_number: str, kind: str, facts: dict[str, Any], region: str) -> Re
         source="e2e-registry",
         record_id=f"{kind}-{id_number[-6:]}",
         record_kind=kind,
-        change="issued",  # type: ignore[arg-type]
+        change="issued",
         person_key=key,
         id_number=id_number,
         region=region,

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
-import httpx
 import pytest
 from eligibility_service.app import create_app
 from eligibility_service.consumers import subscriptions
 from eligibility_service.settings import Settings
-from fastapi import FastAPI
 from subsidy_shared.auth import Role
-from subsidy_shared.clock import utc_now
 from subsidy_shared.events import (
     ApplicationSnapshot,
     CaseRouted,
@@ -31,6 +27,8 @@ from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
 from subsidy_shared.workdays import add_workdays, china_date
 
 from tests.conftest import ServiceDatabase, application_body, token_for, truncate_all
+from tests.service_api import Clock, ServiceApi, app_factory
+from tests.service_api import at as at  # re-exported: the tests of this service import it from here
 
 HARBIN_WINDOW = "230102001"  # 道里区: accepts applications
 HARBIN_TOWNSHIP = "230103002"  # 南岗区: the hukou locality of most test cases
@@ -44,22 +42,9 @@ FEDERATION = token_for(Role.COUNTY_DISABILITY_FEDERATION, HARBIN_COUNTY, sub="co
 CIVIL_AFFAIRS = token_for(Role.COUNTY_CIVIL_AFFAIRS, HARBIN_COUNTY, sub="county-civil-affairs")
 
 
-def at(day: str, hour: int = 2) -> datetime:
-    """An instant on a China date (02:00 UTC is 10:00 in Beijing)."""
-    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
-
-
 SUBMITTED = at("2026-11-23")  # a Monday
 ROUTED = at("2026-11-24")
 NOW = at("2026-11-25")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -73,18 +58,8 @@ def clock() -> Clock:
     return Clock(NOW)
 
 
-@dataclass
-class Api:
-    client: httpx.AsyncClient
-    app: FastAPI
-    db: ServiceDatabase
-    clock: Clock
-
-    async def post(self, path: str, headers: dict[str, str], body: dict[str, Any] | None = None) -> httpx.Response:
-        return await self.client.post(path, json=body or {}, headers=headers)
-
-    async def get(self, path: str, headers: dict[str, str], **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params, headers=headers)
+class Api(ServiceApi):
+    """The eligibility app over ASGI."""
 
 
 ApiFactory = Callable[..., Awaitable[Api]]
@@ -92,17 +67,7 @@ ApiFactory = Callable[..., Awaitable[Api]]
 
 @pytest.fixture
 async def api_factory(db: ServiceDatabase, clock: Clock) -> AsyncIterator[ApiFactory]:
-    """Builds the app over ASGI on the test database (no broker: the outbox is what is checked)."""
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def build(**settings: Any) -> Api:
-            app = create_app(Settings(env="test", database_url=db.url, run_background_tasks=False, **settings))
-            app.dependency_overrides[utc_now] = clock
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            transport = httpx.ASGITransport(app=app)
-            client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://elig"))
-            return Api(client, app, db, clock)
-
+    async with app_factory(create_app, Settings, Api, db, clock) as build:
         yield build
 
 

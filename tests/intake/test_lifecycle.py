@@ -278,8 +278,8 @@ def _routed(application_id: str, detail: dict[str, Any], received_at: datetime) 
 
 
 def _returned(application_id: str, approved: list[str], refused: list[str], at: datetime) -> CaseResultReturned:
-    outcomes = [SubsidyOutcome(subsidy=s, outcome="approved") for s in approved] + [  # type: ignore[arg-type]
-        SubsidyOutcome(subsidy=s, outcome="refused", reasons=(Reason(rule_id="living.dibao", text="不属于低保家庭"),))  # type: ignore[arg-type]
+    outcomes = [SubsidyOutcome(subsidy=s, outcome="approved") for s in approved] + [
+        SubsidyOutcome(subsidy=s, outcome="refused", reasons=(Reason(rule_id="living.dibao", text="不属于低保家庭"),))
         for s in refused
     ]
     data = CaseResultReturnedData(
@@ -442,7 +442,8 @@ async def test_a_denial_is_a_403_with_its_reason_and_leaves_an_audit_row(
                 "SELECT actor_region, action, allowed, after FROM audit_log WHERE allowed IS FALSE"
             )
         ).one()
-    assert row[0] == "440106003" and row[1] == "denied POST" and row[3]["reason"].startswith("outside")
+    region, action, after = row.actor_region, row.action, row.after
+    assert region == "440106003" and action == "denied POST" and after["reason"].startswith("outside")
     assert await intake_db.scalar("SELECT status FROM applications") == "materials_pending"
 
 

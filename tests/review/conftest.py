@@ -3,22 +3,19 @@ lines and of the events its read models follow."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from review_service.app import create_app
 from review_service.consumers import subscriptions
 from review_service.settings import Settings
 from subsidy_shared.auth import Role
-from subsidy_shared.clock import utc_now
 from subsidy_shared.events import (
     ApplicationSubmitted,
     ApplicationSubmittedData,
@@ -35,6 +32,8 @@ from subsidy_shared.ids import compose_id_number, person_key
 from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
 
 from tests.conftest import ServiceDatabase, token_for, truncate_all
+from tests.service_api import Clock, ServiceApi, app_factory
+from tests.service_api import at as at  # re-exported: the tests of this service import it from here
 
 HARBIN_TOWNSHIP = "230103002"  # 南岗区 township: the hukou of most test people
 HARBIN_COUNTY = "230103"
@@ -50,20 +49,7 @@ TOWNSHIP = token_for(Role.TOWNSHIP_REVIEWER, HARBIN_TOWNSHIP, sub="township-revi
 CLERK = token_for(Role.WINDOW_CLERK, HARBIN_TOWNSHIP, sub="window-clerk")
 
 
-def at(day: str, hour: int = 2) -> datetime:
-    """An instant on a China date (02:00 UTC is 10:00 in Beijing)."""
-    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=UTC)
-
-
 NOW = at("2026-11-25")
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -77,19 +63,7 @@ def clock() -> Clock:
     return Clock(NOW)
 
 
-@dataclass
-class Api:
-    client: httpx.AsyncClient
-    app: FastAPI
-    db: ServiceDatabase
-    clock: Clock
-
-    async def post(self, path: str, headers: dict[str, str], body: dict[str, Any] | None = None) -> httpx.Response:
-        return await self.client.post(path, json=body or {}, headers=headers)
-
-    async def get(self, path: str, headers: dict[str, str], **params: Any) -> httpx.Response:
-        return await self.client.get(path, params=params, headers=headers)
-
+class Api(ServiceApi):
     async def upload(
         self,
         lines: list[dict[str, Any]] | str,
@@ -107,17 +81,7 @@ ApiFactory = Callable[..., Awaitable[Api]]
 
 @pytest.fixture
 async def api_factory(db: ServiceDatabase, clock: Clock) -> AsyncIterator[ApiFactory]:
-    """Builds the app over ASGI on the test database (no broker: the outbox is what is checked)."""
-    async with contextlib.AsyncExitStack() as stack:
-
-        async def build(**settings: Any) -> Api:
-            app = create_app(Settings(env="test", database_url=db.url, run_background_tasks=False, **settings))
-            app.dependency_overrides[utc_now] = clock
-            await stack.enter_async_context(app.router.lifespan_context(app))
-            transport = httpx.ASGITransport(app=app)
-            client = await stack.enter_async_context(httpx.AsyncClient(transport=transport, base_url="http://review"))
-            return Api(client, app, db, clock)
-
+    async with app_factory(create_app, Settings, Api, db, clock) as build:
         yield build
 
 
