@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.auth import CASE_READERS, Principal, require_region, require_role
 from subsidy_shared.errors import Unprocessable
+from subsidy_shared.policy.timing import month_start
 from subsidy_shared.regions import Level, parse_region, region_prefix
 
 from payment_service import files_repository
@@ -23,7 +24,7 @@ from payment_service.files_schemas import (
     RecoveryRow,
     TotalsRow,
 )
-from payment_service.rules import month_start, month_text
+from payment_service.rules import month_text
 
 
 def _scope(principal: Principal, region: str, field: str, *levels: Level) -> str:

@@ -10,18 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from subsidy_shared.policy import StopRule
 from subsidy_shared.policy.model import RenewalAnchor
+from subsidy_shared.policy.timing import add_months, month_start
 from subsidy_shared.workdays import china_date
-
-
-def month_start(day: date) -> date:
-    return date(day.year, day.month, 1)
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(first: date, last: date) -> list[date]:
@@ -53,17 +44,6 @@ def first_month(submitted_at: datetime | date) -> date:
 def stop_after_expiry(expires_on: date) -> date:
     """P4: 「残疾人证有效期满后，应于次月停发补贴」 — the first month not paid."""
     return add_months(month_start(expires_on), 1)
-
-
-def stop_month(event_on: date, found_on: date, rule: StopRule) -> date:
-    """P10: the first month not paid after death, moving away etc., by the locality's rule.
-
-    `next_month` (衡阳: 从次月起停止发放) stops the month after the event; `month_found` (贵州: 于比对当月停止
-    发放) stops the month the comparison found it — never before the event's own month.
-    """
-    if rule == "next_month":
-        return add_months(month_start(event_on), 1)
-    return max(month_start(found_on), month_start(event_on))
 
 
 def renewal_anchor(rule: RenewalAnchor, new_certificate_issued_on: date, applied_on: date | None) -> date:

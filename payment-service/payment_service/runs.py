@@ -17,11 +17,12 @@ from subsidy_shared import audit, outbox
 from subsidy_shared.auth import CASE_READERS, Principal, Role, require_region, require_role
 from subsidy_shared.errors import NotFound, Unprocessable
 from subsidy_shared.events import PaymentRunCompleted, PaymentRunCompletedData
+from subsidy_shared.policy.timing import add_months, month_start
 from subsidy_shared.regions import region_prefix
 
 from payment_service import policies, recovery, repository
 from payment_service.models import PaymentRun
-from payment_service.rules import add_months, month_start, month_text
+from payment_service.rules import month_text
 
 log = structlog.get_logger(__name__)
 SOURCE = "liangbu/payment"

@@ -15,6 +15,7 @@ from typing import Any
 from subsidy_shared.events import FindingAction, Subsidy
 from subsidy_shared.policy import PolicyVersion, StopRule
 from subsidy_shared.policy.model import covers_category
+from subsidy_shared.policy.timing import stop_month
 from subsidy_shared.registry import IN_FORCE_CHANGES
 
 BOTH: tuple[Subsidy, ...] = ("living", "nursing")
@@ -248,16 +249,9 @@ def month_text(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def month_after(day: date) -> str:
-    return month_text(date(day.year + day.month // 12, day.month % 12 + 1, 1))
-
-
 def effective_month(stop_rule: StopRule, day: date, found_on: date) -> str:
-    """The first month not paid: the month after the fact (`next_month`, 衡阳) or the month the comparison
-    found it (`month_found`, 贵州 「于比对当月停止发放」) — never before the fact's own month."""
-    if stop_rule == "next_month":
-        return month_after(day)
-    return max(month_text(found_on), month_text(day))
+    """The first month not paid, by the province's stop rule (P10; the same function payment applies)."""
+    return month_text(stop_month(day, found_on, stop_rule))
 
 
 # ---- the quarterly 民政–残联 comparison --------------------------------------------------------------------

@@ -15,7 +15,6 @@ from payment_service.rules import (
     Schedule,
     TierRate,
     Transition,
-    add_months,
     backpay_months,
     first_month,
     first_month_of_version,
@@ -25,8 +24,8 @@ from payment_service.rules import (
     rate_for,
     renewal_anchor,
     stop_after_expiry,
-    stop_month,
 )
+from subsidy_shared.policy.timing import add_months, stop_month
 
 M = date  # months are first days: M(2026, 8, 1) is 2026-08
 

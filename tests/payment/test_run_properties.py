@@ -12,19 +12,11 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from payment_service import policies, runs
-from payment_service.rules import (
-    RatePeriod,
-    RateTable,
-    Schedule,
-    TierRate,
-    add_months,
-    month_text,
-    payable_months,
-    rate_for,
-)
+from payment_service.rules import RatePeriod, RateTable, Schedule, TierRate, month_text, payable_months, rate_for
 from subsidy_shared.auth import Principal, Role
 from subsidy_shared.events import BenefitChanged, BenefitChangedData, Reason
 from subsidy_shared.policy import EXAMPLES
+from subsidy_shared.policy.timing import add_months
 
 from tests.conftest import ServiceDatabase, truncate_all
 from tests.payment.conftest import GUANGZHOU_TOWNSHIP, NOW, apply, at, beneficiary, certificate, concluded, decided
