@@ -101,7 +101,12 @@ def _judge(row: Row[Any], ctx: rules.Context, stop_rule: StopRule, found_on: dat
         facts=row.facts,
         observed_on=china_date(row.observed_at),
     )
-    person = rules.Receiving(hukou_region=row.hukou_region, amounts=row.amounts, statuses=frozenset(row.statuses))
+    person = rules.Receiving(
+        hukou_region=row.hukou_region,
+        amounts=row.amounts,
+        statuses=frozenset(row.statuses),
+        suspended=frozenset(row.suspended),
+    )
     proposal = rules.propose(record, person, ctx)
     if proposal is None or proposal.rule_id in row.judged:
         return None

@@ -53,6 +53,7 @@ class Receiving:
     hukou_region: str
     amounts: Mapping[str, int]
     statuses: frozenset[str] = frozenset()
+    suspended: frozenset[str] = frozenset()  # subsidies payment holds (a concluded suspension)
 
     def gets(self, subsidies: tuple[Subsidy, ...]) -> tuple[Subsidy, ...]:
         return tuple(s for s in subsidies if s in self.amounts)
@@ -123,10 +124,13 @@ def hukou_moved(record: Record, person: Receiving, ctx: Context) -> Proposal | N
 
 
 def imprisonment(record: Record, person: Receiving, ctx: Context) -> Proposal | None:
-    """监狱服刑: suspended while serving the sentence."""
-    if not record.in_force:
-        return None
-    return _propose(person, BOTH, "imprisonment.serving", "suspend", record.day, f"服刑（自{record.day}）")
+    """监狱服刑: suspended while serving the sentence; on release, what was suspended may continue."""
+    if record.in_force:
+        return _propose(person, BOTH, "imprisonment.serving", "suspend", record.day, f"服刑（自{record.day}）")
+    if record.change == "ended":
+        held = tuple(s for s in BOTH if s in person.suspended)
+        return _propose(person, held, "imprisonment.released", "continue", record.day, f"刑满释放（{record.day}）")
+    return None
 
 
 def excluded_scheme(record: Record, person: Receiving, ctx: Context) -> Proposal | None:
@@ -217,9 +221,12 @@ RULES: dict[str, Rule] = {
 }
 # The changes that can raise anything, so the comparison reads only those rows.
 TRIGGERS: dict[str, frozenset[str]] = {
+    kind: IN_FORCE_CHANGES for kind in RULES if kind not in ("certificate", "dibao", "imprisonment")
+} | {
     "certificate": frozenset({"revoked", "frozen"}),
     "dibao": frozenset({"ended", "revoked"}),
-} | {kind: IN_FORCE_CHANGES for kind in RULES if kind not in ("certificate", "dibao")}
+    "imprisonment": IN_FORCE_CHANGES | {"ended"},
+}
 
 
 def propose(record: Record, person: Receiving, ctx: Context) -> Proposal | None:

@@ -9,6 +9,7 @@ from review_service import scheduler
 from subsidy_shared.auth import Role
 from subsidy_shared.events import (
     BenefitStatusData,
+    BenefitSuspended,
     BenefitTerminated,
     FindingConcluded,
     FindingRaised,
@@ -284,3 +285,21 @@ async def test_a_missing_person_is_suspended_first_and_terminated_after_six_mont
         {"missing.six_months": 1},
         0,
     )
+
+
+async def test_a_release_from_prison_proposes_to_continue_what_was_suspended(api: Api, db: ServiceDatabase) -> None:
+    who = someone(40)
+    await beneficiary(db, who)
+    status = BenefitStatusData(
+        person_key=who.key, subsidy="nursing", effective_month="2026-07", reason=Reason(rule_id="x", text="服刑")
+    )
+    await apply(db, BenefitSuspended(source="test", data=status))
+    await api.upload([card(who), line(who, "imprisonment", "ended", effective="2026-10-12")])
+
+    await compare(api)
+
+    (event,) = await outbox_events(db, RAISED)
+    assert isinstance(event, FindingRaised)
+    data = event.data
+    assert (data.rule_id, data.subsidies, data.suggested_action) == ("imprisonment.released", ("nursing",), "continue")
+    assert data.effective_month == "2026-11"

@@ -17,12 +17,13 @@ from review_service.repository.bulk import copy_rows
 _CANDIDATES = """
 WITH people AS (
     SELECT person_key, min(hukou_region) AS hukou_region, min(name) AS name, min(id_number) AS id_number,
-           jsonb_object_agg(subsidy, monthly_amount_fen) AS amounts
+           jsonb_object_agg(subsidy, monthly_amount_fen) AS amounts,
+           COALESCE(array_agg(subsidy) FILTER (WHERE status = 'suspended'), '{}') AS suspended
     FROM beneficiaries
     WHERE status <> 'terminated' AND hukou_region LIKE :prefix
     GROUP BY person_key
 )
-SELECT p.person_key, p.hukou_region, p.name, p.id_number, p.amounts,
+SELECT p.person_key, p.hukou_region, p.name, p.id_number, p.amounts, p.suspended,
        r.source, r.record_id, r.record_kind, r.change, r.effective_date, r.facts, r.observed_at, r.content_hash,
        ARRAY(SELECT h.record_kind FROM registry_records h
              WHERE h.person_key = p.person_key AND h.in_force AND h.record_kind = ANY(:household)) AS statuses,
