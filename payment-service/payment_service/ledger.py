@@ -29,7 +29,7 @@ from subsidy_shared.events import (
 from subsidy_shared.workdays import china_date
 
 from payment_service import policies, recovery, repository
-from payment_service.models import Entitlement, Hold
+from payment_service.models import Certificate, Entitlement, Hold
 from payment_service.rules import month_text, parse_month, renewal_anchor, stop_after_expiry
 
 log = structlog.get_logger(__name__)
@@ -40,6 +40,7 @@ _IN_FORCE = frozenset({"issued", "renewed", "reissued", "changed"})
 
 async def open_entitlements(session: AsyncSession, data: EligibilityDecidedData, now: datetime) -> None:
     """Each approved subsidy becomes (or renews) an entitlement paid from its start month."""
+    await repository.share_provinces(session, [data.hukou_region[:2]])
     certificate = await repository.certificate_of(session, data.person_key)
     for decision in data.decisions:
         if decision.outcome != "approved" or decision.start_month is None or decision.monthly_amount_fen is None:
@@ -107,6 +108,7 @@ async def open_entitlements(session: AsyncSession, data: EligibilityDecidedData,
 
 async def change_rate(session: AsyncSession, data: BenefitChangedData, now: datetime) -> None:
     """A new tier or amount from its effective month, at each later month's policy."""
+    await guard(session, data.person_key)
     entitlement = await repository.entitlement(session, data.person_key, data.subsidy, lock=True)
     if entitlement is None:
         log.warning("payment.benefit_changed_without_entitlement", subsidy=data.subsidy)
@@ -147,7 +149,12 @@ async def follow_certificate(session: AsyncSession, data: RegistryRecordChangedD
     expires_on = _date(facts.get("expires_on"))
     if data.change == "expired" and expires_on is None:
         expires_on = data.effective_date or china_date(data.observed_at)
-    await repository.upsert_certificate(
+    await guard(session, data.person_key)
+    held = await repository.certificate_of(session, data.person_key)
+    if held is not None and _older_card(held, data.change, issued_on, expires_on):
+        log.info("payment.older_certificate_ignored", change=data.change)
+        return  # an old card imported again, or its late expiry, must not shorten the new one's validity
+    newest = await repository.upsert_certificate(
         session,
         {
             "person_key": data.person_key,
@@ -158,6 +165,9 @@ async def follow_certificate(session: AsyncSession, data: RegistryRecordChangedD
             "observed_at": data.observed_at,
         },
     )
+    if not newest:
+        log.info("payment.older_certificate_observation_ignored", change=data.change)
+        return  # a replayed or late message about the card must not undo what a newer one said
     for entitlement in await repository.entitlements_of(session, data.person_key, lock=True):
         if data.change == "reissuing":
             entitlement.reissuing = True
@@ -192,9 +202,16 @@ async def _renew(
 ) -> None:
     old_expiry = entitlement.certificate_expires_on
     entitlement.certificate_expires_on, entitlement.reissuing = expires_on, False
-    if old_expiry is None or issued_on <= old_expiry:
-        return  # the card was renewed before the old one ran out: no gap
+    if old_expiry is None:
+        return
     gap_from = stop_after_expiry(old_expiry)
+    if issued_on <= old_expiry:  # renewed before the old card ran out: no gap, whatever runs skipped is paid
+        entitlement.arrears_from = min(entitlement.arrears_from or gap_from, gap_from)
+        if await _suspended_for_expiry(session, entitlement):
+            entitlement.status = "active"
+            reason = Reason(rule_id="P5", text=f"残疾人证已于有效期内换发（{issued_on}），连续计发")
+            await _announce(session, BenefitResumed, entitlement, gap_from, reason)
+        return
     province_book = await policies.book(session, entitlement.province)
     policy = province_book.in_force(entitlement.province, issued_on)
     anchor = max(renewal_anchor(policy.renewal_anchor, issued_on, china_date(data.observed_at)), gap_from)
@@ -212,8 +229,8 @@ async def _renew(
             ),
         )
     entitlement.arrears_from = min(entitlement.arrears_from or anchor, anchor)
-    if entitlement.status in ("active", "suspended"):  # a terminated right is not revived by a new card
-        entitlement.status = "active"
+    if entitlement.status == "active" or await _suspended_for_expiry(session, entitlement):
+        entitlement.status = "active"  # a terminated right, or one a finding suspended, is not revived by a card
         reason = Reason(rule_id="P5", text=f"新残疾人证（{issued_on}）发证当月（{month_text(anchor)}）起计发")
         await _announce(session, BenefitResumed, entitlement, anchor, reason)
     await _audit_certificate(session, entitlement, f"renewed: paid again from {month_text(anchor)} (P5)", data)
@@ -221,6 +238,7 @@ async def _renew(
 
 async def conclude_finding(session: AsyncSession, data: FindingConcludedData, now: datetime) -> None:
     """Suspend or terminate from the finding's month; money already sent for later months is owed back."""
+    await guard(session, data.person_key)
     stop = parse_month(data.effective_month)
     for subsidy in data.subsidies:
         entitlement = await repository.entitlement(session, data.person_key, subsidy, lock=True)
@@ -234,6 +252,7 @@ async def conclude_finding(session: AsyncSession, data: FindingConcludedData, no
             await _end_holds(session, entitlement, stop, ("suspended",))
             entitlement.status = "active"
             entitlement.arrears_from = min(entitlement.arrears_from or stop, stop)
+            await recovery.waive_from(session, entitlement, stop, data.reason, now)
             await _announce(session, BenefitResumed, entitlement, stop, reason, data)
         entitlement.updated_at = now
         await repository.audit_system(
@@ -276,6 +295,25 @@ async def _stop(
         session, BenefitSuspended if kind == "suspended" else BenefitTerminated, entitlement, stop, reason, data
     )
     await recovery.record_overpayment(session, entitlement, stop, reason, data.finding_id, now)
+
+
+def _older_card(held: Certificate, change: str, issued_on: date | None, expires_on: date | None) -> bool:
+    if change == "expired":
+        return bool(held.expires_on and expires_on and expires_on < held.expires_on)
+    return bool(held.issued_on and issued_on and issued_on < held.issued_on)
+
+
+async def guard(session: AsyncSession, person_key: str) -> None:
+    """Wait for a payment run of the person's province to finish before changing their ledger."""
+    await repository.share_provinces(session, await repository.provinces_of(session, person_key))
+
+
+async def _suspended_for_expiry(session: AsyncSession, entitlement: Entitlement) -> bool:
+    """Suspended by P4 alone (no suspension a finding concluded is still running)."""
+    if entitlement.status != "suspended":
+        return False
+    holds = await repository.holds_of(session, entitlement.person_key, entitlement.subsidy)
+    return not any(h.kind == "suspended" and h.to_month is None for h in holds)
 
 
 async def note_informed(session: AsyncSession, data: PersonInformedData) -> None:

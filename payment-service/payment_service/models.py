@@ -179,6 +179,7 @@ payments = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),
     sa.Column("failure_reason", sa.Text),
     sa.Column("failed_at", sa.DateTime(timezone=True)),
+    sa.Column("overpayment_id", UUID(as_uuid=True)),  # 0004: this month is owed back under that overpayment
     # The invariant of the whole service: one payment per person, subsidy and month, ever.
     sa.UniqueConstraint("person_key", "subsidy", "month", name="uq_payments_person_subsidy_month"),
     sa.CheckConstraint("offset_fen >= 0 AND offset_fen <= amount_fen", name="ck_payments_offset_within_amount"),

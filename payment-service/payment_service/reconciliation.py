@@ -81,14 +81,15 @@ def parse_line(number: int, fields: Sequence[str]) -> ReturnLine | Rejection:
         return Rejection(number, f"expected 5 fields (seq,account,amount,result,reason), found {len(fields)}")
     seq, account, amount, result = fields[:4]
     reason = fields[4] if len(fields) == 5 and fields[4] else None
+    # Reasons never repeat a field: with shifted columns a field may hold an account number or a name.
     if not _SEQ.match(seq):
-        return Rejection(number, f"sequence {seq!r} is not a number")
+        return Rejection(number, "the sequence (field 1) is not a number")
     fen = parse_amount(amount)
     if fen is None:
-        return Rejection(number, f"amount {amount!r} is not yuan with at most two decimals")
+        return Rejection(number, "the amount (field 3) is not yuan with at most two decimals")
     outcome = _RESULTS.get(result.lower())
     if outcome is None:
-        return Rejection(number, f"result {result!r} is not paid, failed, 成功 or 失败")
+        return Rejection(number, "the result (field 4) is not paid, failed, 成功 or 失败")
     return ReturnLine(number, int(seq), account.replace(" ", ""), fen, outcome, reason)
 
 
@@ -97,9 +98,12 @@ def parse_return_file(text: str) -> tuple[list[ReturnLine], list[Rejection]]:
     lines: list[ReturnLine] = []
     rejected: list[Rejection] = []
     first_at: dict[int, int] = {}
-    reader = csv.reader(text.splitlines())
-    for fields in reader:
-        number = reader.line_num
+    for number, raw in enumerate(text.splitlines(), start=1):
+        try:  # line by line: a stray quote must not swallow the lines after it
+            fields = next(csv.reader([raw]), [])
+        except csv.Error:
+            rejected.append(Rejection(number, "the line is not valid CSV (an unclosed quote or a field too long)"))
+            continue
         if not any(f.strip() for f in fields):
             continue
         if number == 1 and fields[0].strip().lower() in _HEADERS:

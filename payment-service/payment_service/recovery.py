@@ -46,6 +46,7 @@ async def record_overpayment(
         recorded_at=now,
     )
     await repository.add(session, row)
+    await repository.mark_overpaid(session, [r.id for r in sent], row.id)
     data = OverpaymentRecordedData(
         overpayment_id=row.id,
         person_key=row.person_key,
@@ -56,6 +57,29 @@ async def record_overpayment(
     )
     await outbox.add(session, OverpaymentRecorded(source=SOURCE, subject=str(entitlement.application_id), data=data))
     return row
+
+
+async def waive_from(session: AsyncSession, entitlement: Entitlement, month: date, reason: str, now: datetime) -> int:
+    """A suspension concluded as `continue` from `month`: what it recorded as owed from then on is waived.
+
+    Only what is still outstanding can be waived (an offset already taken stays taken); the months become
+    countable again for a later stop. Returns the 分 waived.
+    """
+    waived_total = 0
+    for debt in await repository.overpayments_of(session, entitlement.person_key, lock=True):
+        if debt.subsidy != entitlement.subsidy:
+            continue
+        dropped = sum(m["amount_fen"] for m in debt.months if m["month"] >= month_text(month))
+        waived = min(dropped, debt.total_fen - debt.recovered_fen)
+        await repository.mark_overpaid(session, await repository.payments_owed_back(session, debt.id, month), None)
+        if waived <= 0:
+            continue
+        await repository.add(session, Recovery(overpayment_id=debt.id, kind="waived", amount_fen=waived,
+                                               reference=reason[:200], recorded_by="system:finding-continue",
+                                               recorded_at=now))  # fmt: skip
+        debt.recovered_fen += waived
+        waived_total += waived
+    return waived_total
 
 
 async def offset_in_run(session: AsyncSession, run_id: uuid.UUID, now: datetime) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from functools import partial
 from typing import Any
@@ -112,24 +112,20 @@ async def certificate_of(session: AsyncSession, person_key: str) -> Certificate 
     return await session.get(Certificate, person_key)
 
 
-async def upsert_certificate(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Keep the newest observation of a person's certificate (a late older one is ignored)."""
+async def upsert_certificate(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Keep the newest observation of a person's certificate; False when a late older one was ignored."""
     stmt = insert(Certificate).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["person_key"],
         set_={k: stmt.excluded[k] for k in ("record_id", "change", "issued_on", "expires_on", "observed_at")},
         where=Certificate.observed_at <= stmt.excluded.observed_at,
-    )
-    await session.execute(stmt)
+    ).returning(Certificate.person_key)
+    return (await session.execute(upsert)).first() is not None
 
 
 async def mark_informed(session: AsyncSession, person_key: str, subsidy: str, at: datetime) -> None:
     stmt = insert(Informed).values(person_key=person_key, subsidy=subsidy, informed_at=at)
     await session.execute(stmt.on_conflict_do_nothing())
-
-
-async def was_informed(session: AsyncSession, person_key: str, subsidy: str) -> bool:
-    return await session.get(Informed, (person_key, subsidy)) is not None
 
 
 # ---- payments of a person -------------------------------------------------------------------------
@@ -149,10 +145,27 @@ async def paid_from(session: AsyncSession, person_key: str, subsidy: str, month:
             payments.c.subsidy == subsidy,
             payments.c.month >= month,
             payments.c.status.in_(("issued", "paid")),
+            payments.c.overpayment_id.is_(None),  # a month already owed back is not owed twice
         )
         .order_by(payments.c.month)
     )
     return (await session.execute(stmt)).all()
+
+
+async def mark_overpaid(session: AsyncSession, payment_ids: Sequence[int], overpayment_id: uuid.UUID | None) -> None:
+    await session.execute(
+        sa.update(payments).where(payments.c.id.in_(payment_ids)).values(overpayment_id=overpayment_id)
+    )
+
+
+async def payments_owed_back(session: AsyncSession, overpayment_id: uuid.UUID, month: date) -> list[int]:
+    stmt = sa.select(payments.c.id).where(payments.c.overpayment_id == overpayment_id, payments.c.month >= month)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def informed_at(session: AsyncSession, person_key: str, subsidy: str) -> datetime | None:
+    row = await session.get(Informed, (person_key, subsidy))
+    return row.informed_at if row else None
 
 
 async def cancel_failed_from(session: AsyncSession, person_key: str, subsidy: str, month: date) -> None:
@@ -172,8 +185,10 @@ async def cancel_failed_from(session: AsyncSession, person_key: str, subsidy: st
 # ---- overpayments and recovery --------------------------------------------------------------------
 
 
-async def overpayments_of(session: AsyncSession, person_key: str) -> Sequence[Overpayment]:
+async def overpayments_of(session: AsyncSession, person_key: str, lock: bool = False) -> Sequence[Overpayment]:
     stmt = sa.select(Overpayment).where(Overpayment.person_key == person_key).order_by(Overpayment.recorded_at)
+    if lock:
+        stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalars().all()
 
 
@@ -223,6 +238,20 @@ async def lock_region(session: AsyncSession, prefix: str) -> None:
     await session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('payment-run:' || :p))"), {"p": prefix[:2]})
     # JIT compiles each county batch's plan anew (~0.4 s a statement) for work that takes milliseconds.
     await session.execute(sa.text("SET LOCAL jit = off"))
+
+
+async def share_provinces(session: AsyncSession, provinces: Collection[str]) -> None:
+    """Ledger changes wait for a running run of their province (and a run waits for them): a run sees either
+    all of a change or none of it, and never clears an `arrears_from` set while it ran."""
+    for province in sorted(set(provinces)):
+        await session.execute(
+            sa.text("SELECT pg_advisory_xact_lock_shared(hashtext('payment-run:' || :p))"), {"p": province}
+        )
+
+
+async def provinces_of(session: AsyncSession, person_key: str) -> list[str]:
+    stmt = sa.select(Entitlement.province).where(Entitlement.person_key == person_key).distinct()
+    return list((await session.execute(stmt)).scalars().all())
 
 
 async def counties_in(session: AsyncSession, prefix: str) -> list[str]:

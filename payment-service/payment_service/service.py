@@ -9,8 +9,11 @@ from subsidy_shared import audit
 from subsidy_shared.auth import CASE_READERS, Principal, Role, require_region, require_role
 from subsidy_shared.errors import Conflict, NotFound, Unprocessable
 from subsidy_shared.ids import mask_account
+from subsidy_shared.policy.timing import month_start
+from subsidy_shared.workdays import china_date
 
 from payment_service import policies, repository
+from payment_service.ledger import guard
 from payment_service.models import BackpayApproval, Entitlement
 from payment_service.rules import BackpayRefused, backpay_months, month_text
 from payment_service.schemas import (
@@ -79,6 +82,7 @@ async def approve_backpay(
 ) -> BackpayRead:
     """P5: reopen up to 3 months of the certificate gap before a renewal, at the new standard."""
     require_role(principal, Role.COUNTY_CIVIL_AFFAIRS)
+    await guard(session, person_key)
     rows = await _entitlements(session, principal, person_key, lock=True)
     entitlement = next((r for r in rows if r.subsidy == body.subsidy), None)
     if entitlement is None:
@@ -88,8 +92,13 @@ async def approve_backpay(
         raise Conflict("no renewal gap to backpay: backpay applies only after a renewed certificate (P5)")
     gap = gaps[-1]
     assert gap.to_month is not None  # a certificate gap always ends at the renewal's anchor month
+    approvals = await repository.backpay_approvals_of(session, person_key)
+    if any(a.subsidy == body.subsidy and a.approved_at >= gap.created_at for a in approvals):
+        raise Conflict("backpay for this renewal was already approved: P5 allows it once, up to the cap")
     policy = (await policies.book(session, entitlement.province)).in_force(entitlement.province, now.date())
-    informed = await repository.was_informed(session, person_key, body.subsidy)
+    told = await repository.informed_at(session, person_key, body.subsidy)
+    # P8: told of the policy while the card had run out, and did not renew then
+    informed = told is not None and gap.from_month <= month_start(china_date(told)) < gap.to_month
     try:
         months = backpay_months(gap.to_month, gap.from_month, body.months, policy.backpay_cap_months, informed)
     except BackpayRefused as exc:
@@ -140,6 +149,7 @@ async def correct_bank_account(
 ) -> list[Entitlement]:
     """A corrected account: failed lines are carried into the next run (never paid twice: same rows)."""
     require_role(principal, Role.COUNTY_CIVIL_AFFAIRS, Role.WINDOW_CLERK)
+    await guard(session, person_key)
     rows = await _entitlements(session, principal, person_key, lock=True)
     account = body.bank_account
     for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from payment_service.reconciliation import Rejection, ReturnLine, parse_amount, parse_return_file
+from payment_service.reconciliation import ReturnLine, parse_amount, parse_return_file
 from subsidy_shared.auth import Role
 from subsidy_shared.events import PaymentFailed
 
@@ -56,6 +56,9 @@ def test_a_return_file_parses_line_by_line_and_reports_each_bad_line_with_its_nu
             "4,6228480000000000000,80.00,maybe,",
             "5,6228480000000000000",
             "1,6228480000000000000,80.00,PAID,",
+            '6,"6228480000000000000,80.00,paid,',  # an unclosed quote spoils its own line only
+            "7," + "9" * 200_000 + ",80.00,paid,",  # over the csv module's field limit
+            "8,6228480000000000000,80.00,paid,",
         ]
     )
 
@@ -64,15 +67,18 @@ def test_a_return_file_parses_line_by_line_and_reports_each_bad_line_with_its_nu
     assert lines == [
         ReturnLine(2, 1, ACCOUNT, 8000, "paid", None),
         ReturnLine(3, 2, ACCOUNT, 8000, "failed", "账户已冻结"),
+        ReturnLine(12, 8, ACCOUNT, 8000, "paid", None),
     ]
-    assert [(r.number, r.reason.split(" ")[0]) for r in rejected] == [
-        (5, "sequence"),
-        (6, "amount"),
-        (7, "result"),
-        (8, "expected"),
-        (9, "sequence"),
+    assert [(r.number, r.reason.split(" (")[0]) for r in rejected] == [
+        (5, "the sequence"),
+        (6, "the amount"),
+        (7, "the result"),
+        (8, "expected 5 fields"),
+        (9, "sequence 1 already appears on line 2"),
+        (10, "expected 5 fields"),
+        (11, "the line is not valid CSV"),
     ]
-    assert rejected[-1] == Rejection(9, "sequence 1 already appears on line 2")
+    assert not any("6228" in r.reason or "80.001" in r.reason for r in rejected)  # no field is echoed
 
 
 # ---- applying a return file -------------------------------------------------------------------------
