@@ -1,7 +1,10 @@
 """Registry lines as uploaded (JSON lines or CSV) → validated records, each bad line with its number and why.
 
 Pure: no I/O. A line is `{"source", "record_id", "record_kind", "change", "id_number", "region"?,
-"effective_date"?, "facts"?}`; CSV has the same columns with `facts` as a JSON string.
+"effective_date"?, "facts"?}`; CSV has the same columns with `facts` as a JSON string. Whatever PostgreSQL
+could not store (NaN and infinite numbers, the NUL character, unpaired surrogates, facts nested past
+`MAX_DEPTH`) and whatever the parsers refuse (a CSV field past its size limit, JSON nested past the
+interpreter's recursion limit) is a bad line, never a failed upload.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ import csv
 import hashlib
 import io
 import json
+import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 from subsidy_shared.events import RecordKind
@@ -37,6 +42,8 @@ ALLOWED_CHANGES: dict[str, frozenset[str]] = {
 DATED_KINDS = frozenset({"death", "cremation", "declared_death", "missing", "hukou_moved", "imprisonment"})
 _ISSUING = frozenset({"issued", "changed", "renewed", "reissued"})
 REQUIRED_COLUMNS = ("source", "record_id", "record_kind", "change", "id_number")
+MAX_DEPTH = 16  # how deep facts may nest: a registry fact is flat, a certificate's components one list deep
+_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL text and jsonb hold neither
 
 # No `|`: these travel in list cursors.
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^|\r\n]+$")]
@@ -156,12 +163,74 @@ def reason_of(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
+class _NotStorable(ValueError):
+    """A JSON number PostgreSQL cannot store: NaN, Infinity or one too large for a float."""
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise _NotStorable(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotStorable("a number is too large")
+    return value
+
+
+def loads(text: str) -> Any:
+    """`json.loads`, refusing NaN and Infinity (and numbers that overflow to them): jsonb has no place for them."""
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
+
+
+def json_problem(text: str) -> tuple[Any, str | None]:
+    """The parsed value, or why `text` is not JSON review can keep (never showing the value)."""
+    try:
+        return loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"not JSON: {exc.msg} at column {exc.colno}"
+    except _NotStorable as exc:
+        return None, f"not JSON: {exc}"
+    except RecursionError:
+        return None, "not JSON: nested too deeply"
+
+
+def unstorable(value: Any, loc: str = "", depth: int = 0) -> str | None:
+    """Why PostgreSQL could not store `value` (NUL or unpaired surrogates in text, non-finite numbers, nesting
+    past MAX_DEPTH), naming where but never the value; None when it can."""
+    where = loc or "line"
+    if isinstance(value, str):
+        return (
+            f"{where}: text holds a NUL character or an unpaired surrogate" if _UNSTORABLE_TEXT.search(value) else None
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{where}: NaN and infinite numbers cannot be stored"
+    if isinstance(value, dict | list) and depth > MAX_DEPTH:
+        return f"{where}: nested deeper than {MAX_DEPTH} levels"
+    if isinstance(value, list):
+        return next((f for f in (unstorable(v, where, depth + 1) for v in value) if f is not None), None)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _UNSTORABLE_TEXT.search(str(key)):
+                return f"{where}: a key holds a NUL character or an unpaired surrogate"
+            # Columns are named; keys inside facts are not (a key could carry personal data).
+            here = (key if key in RecordLine.model_fields else "line") if depth == 0 else where
+            found = unstorable(item, here, depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
 def validate_lines(rows: Iterable[tuple[int, dict[str, Any] | str]]) -> Iterator[GoodLine | BadLine]:
     """Validate (line number, raw row or parse error) pairs; a record repeated in one upload is refused."""
     seen: dict[tuple[str, str], int] = {}
     for number, row in rows:
         if isinstance(row, str):
             yield BadLine(number, row)
+            continue
+        problem = unstorable(row)
+        if problem is not None:
+            yield BadLine(number, problem)
             continue
         try:
             record = RecordLine.model_validate(row)
@@ -181,35 +250,51 @@ def json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield number, f"not JSON: {exc.msg} at column {exc.colno}"
+        value, problem = json_problem(line)
+        if problem is not None:
+            yield number, problem
             continue
         yield number, value if isinstance(value, dict) else "a line is a JSON object"
 
 
 def csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """Rows of a CSV with a header line; empty cells are absent values, `facts` is a JSON object."""
+    """Rows of a CSV with a header line; empty cells are absent values, `facts` is a JSON object.
+
+    A row the CSV reader refuses (a field past its size limit …) is a bad line; the reader goes on with the
+    next physical line, so what follows is read (and judged) afresh.
+    """
     reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        yield 1, f"the header is not CSV: {exc}"
+        return
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         yield 1, f"the header lacks the columns {', '.join(missing)}"
         return
-    for row in reader:
-        number = reader.line_num
-        if None in row:
-            yield number, "more cells than header columns"
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # its message names the problem, never the cell
+            yield reader.reader.line_num, f"not CSV: {exc}"
             continue
-        values: dict[str, Any] = {k: v for k, v in row.items() if v not in ("", None)}
-        facts = values.pop("facts", None)
-        if facts is not None:
-            try:
-                values["facts"] = json.loads(facts)
-            except json.JSONDecodeError as exc:
-                yield number, f"facts: not JSON: {exc.msg}"
-                continue
-        yield number, values
+        yield reader.line_num, _csv_values(row)
+
+
+def _csv_values(row: dict[str | Any, Any]) -> dict[str, Any] | str:
+    if None in row:
+        return "more cells than header columns"
+    values: dict[str, Any] = {k: v for k, v in row.items() if v not in ("", None)}
+    facts = values.pop("facts", None)
+    if facts is not None:
+        parsed, problem = json_problem(facts)
+        if problem is not None:
+            return f"facts: {problem}"
+        values["facts"] = parsed
+    return values
 
 
 def parse(text: str, fmt: Literal["jsonl", "csv"]) -> Iterator[GoodLine | BadLine]:

@@ -177,3 +177,37 @@ async def test_the_openapi_document_shows_both_upload_formats(api: Api) -> None:
     document = (await api.client.get("/openapi.json")).json()
     content = document["paths"]["/v1/registry/records"]["post"]["requestBody"]["content"]
     assert {"application/x-ndjson", "text/csv", "multipart/form-data"} <= set(content)
+
+
+async def test_lines_postgresql_could_not_store_are_rejected_and_the_rest_imported(
+    api: Api, db: ServiceDatabase
+) -> None:
+    good = json.dumps(card(someone(13)))
+    nan = json.dumps(line(someone(14), "dibao", facts={"x": 0})).replace('{"x": 0}', '{"x": NaN}')
+    nul = json.dumps(line(someone(15), "dibao", facts={"note": "a\x00b"}))
+    deep = "[" * 100_000
+
+    response = await api.upload("\n".join([good, nan, nul, deep]) + "\n")
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["accepted"] == 1
+    assert [r["line"] for r in report["rejected"]] == [2, 3, 4]
+    assert await db.scalar("SELECT count(*) FROM registry_records") == 1
+
+
+async def test_a_csv_field_past_the_readers_limit_is_a_rejected_line_not_a_failed_upload(
+    api: Api, db: ServiceDatabase
+) -> None:
+    who = someone(16)
+    text = (
+        "source,record_id,record_kind,change,id_number,region\n"
+        f"cdpf,x-1,dibao,started,{who.id_number},{'9' * 140_000}\n"
+        f"cdpf,x-2,dibao,started,{who.id_number},{who.hukou}\n"
+    )
+
+    response = await api.upload(text, content_type="text/csv")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["accepted"] == 1
+    assert response.json()["rejected"] == [{"line": 2, "reason": "not CSV: field larger than field limit (131072)"}]

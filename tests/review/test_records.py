@@ -40,12 +40,82 @@ BAD = [
 ]  # fmt: skip
 
 
+def raw(item: dict[str, Any], **fields: str) -> str:
+    """`item` as JSON with some fields spelled verbatim (values json.dumps cannot or will not write)."""
+    text = json.dumps(item)
+    for name, spelled in fields.items():
+        text = text.replace(json.dumps(item[name]), spelled, 1)
+    return text
+
+
+def nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    for _ in range(depth):
+        value = {"x": value}
+    return value
+
+
+# What PostgreSQL cannot store (COPY would fail the whole upload) or the parser cannot read.
+UNSTORABLE = [
+    pytest.param(raw(line(WHO, "dibao", facts={"x": 0}), facts='{"x": NaN}'), "NaN is not a JSON number", id="nan"),
+    pytest.param(raw(line(WHO, "dibao", facts={"x": 0}), facts='{"x": -Infinity}'), "-Infinity", id="infinity"),
+    pytest.param(raw(line(WHO, "dibao", facts={"x": 0}), facts='{"x": 1e400}'), "too large", id="overflow"),
+    pytest.param(line(WHO, "dibao", facts={"x": ["a", {"y": "b\x00"}]}), "facts: text holds a NUL", id="nul-in-facts"),
+    pytest.param(line(WHO, "dibao", facts={"\x00": 1}), "facts: a key holds a NUL", id="nul-in-facts-key"),
+    pytest.param(line(WHO, "dibao", source="s\x00"), "source: text holds a NUL", id="nul-in-source"),
+    pytest.param(line(WHO, "dibao", facts={"x": "\ud800"}), "facts: text holds", id="lone-surrogate"),
+    pytest.param(line(WHO, "dibao", facts=nested(40)), "facts: nested deeper than 16", id="deep-facts"),
+    pytest.param("[" * 100_000, "not JSON: nested too deeply", id="recursion"),
+]  # fmt: skip
+
+
 @pytest.mark.parametrize(("item", "reason"), BAD)
 def test_a_bad_line_says_why(item: dict[str, Any] | str, reason: str) -> None:
     result = one(item)
     assert isinstance(result, BadLine)
     assert reason in result.reason
     assert WHO.id_number not in result.reason
+
+
+@pytest.mark.parametrize(("item", "reason"), UNSTORABLE)
+def test_a_line_postgresql_could_not_store_is_a_bad_line(item: dict[str, Any] | str, reason: str) -> None:
+    result = one(item)
+    assert isinstance(result, BadLine)
+    assert reason in result.reason
+    assert WHO.id_number not in result.reason
+
+
+def test_a_csv_field_past_the_readers_limit_is_a_bad_line_and_the_next_row_is_read() -> None:
+    header = "source,record_id,record_kind,change,id_number,region\n"
+    good = f"s,r2,dibao,started,{WHO.id_number},{WHO.hukou}\n"
+    huge = f"s,r1,dibao,started,{WHO.id_number},{'9' * 140_000}\n"
+
+    results = list(parse(header + huge + good, "csv"))
+
+    assert [type(r) for r in results] == [BadLine, GoodLine]
+    assert results[0] == BadLine(2, "not CSV: field larger than field limit (131072)")
+    assert results[1].line == 3
+
+
+def test_a_csv_quote_left_open_swallows_the_rest_into_one_bad_line() -> None:
+    header = "source,record_id,record_kind,change,id_number,region,effective_date,facts\n"
+    rows = f's,r1,dibao,started,{WHO.id_number},{WHO.hukou},,"{{\n' + f"s,r2,dibao,started,{WHO.id_number},,,\n"
+
+    results = list(parse(header + rows, "csv"))
+
+    assert len(results) == 1 and isinstance(results[0], BadLine)
+    assert WHO.id_number not in results[0].reason
+
+
+def test_a_csv_header_past_the_readers_limit_is_one_bad_line() -> None:
+    (result,) = list(parse("source," + "x" * 140_000 + "\n", "csv"))
+    assert isinstance(result, BadLine) and result.line == 1 and "field larger" in result.reason
+
+
+def test_csv_facts_may_not_hold_nan() -> None:
+    header = "source,record_id,record_kind,change,id_number,facts\n"
+    (result,) = list(parse(header + f's,r1,dibao,started,{WHO.id_number},"{{""x"": NaN}}"\n', "csv"))
+    assert result == BadLine(2, "facts: not JSON: NaN is not a JSON number")
 
 
 def test_a_frozen_or_revoked_certificate_need_not_repeat_its_facts() -> None:
