@@ -8,7 +8,10 @@ from typing import Annotated
 from pydantic import Field
 
 Fen = Annotated[int, Field(ge=0, description="amount in 分 (1/100 yuan)")]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="calendar month, YYYY-MM")]
+# Years 1900–2099: a typo such as 0026-11 must be refused, not turn every month since year 26 into arrears.
+Month = Annotated[
+    str, Field(pattern=r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$", description="calendar month, YYYY-MM (1900–2099)")
+]
 
 
 def yuan(fen: int) -> str:

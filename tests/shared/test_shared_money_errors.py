@@ -63,8 +63,8 @@ def test_month_of_gives_year_and_month(moment: date | datetime, month: str) -> N
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("month", "2025-13"), ("month", "2025-1"), ("monthly_fen", -1)],
-    ids=["month-13", "one-digit-month", "negative-fen"],
+    [("month", "2025-13"), ("month", "2025-1"), ("month", "0026-11"), ("month", "2１26-11"), ("monthly_fen", -1)],
+    ids=["month-13", "one-digit-month", "year-typo", "fullwidth-digit", "negative-fen"],
 )
 def test_money_types_refuse_bad_values(field: str, value: object) -> None:
     values: dict[str, object] = {
