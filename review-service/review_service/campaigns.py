@@ -218,10 +218,16 @@ async def _report(session: AsyncSession, prefix: str, region: str, quarter: str,
 def _compare(row: Row[Any], book: PolicyBook, today: date) -> Mismatch:
     card = None
     if row.change is not None:
-        components = frozenset(row.components or ())
-        card = rules.CertificateView(row.change, row.category, row.grade, row.expires_on, components)
+        card = rules.CertificateView(row.change, row.category, row.grade, row.expires_on, _components(row.components))
     policy = policies.in_force_or_none(book, row.hukou_region[:2], today)
     return row, rules.certificate_mismatches(row.certificate_number, tuple(row.subsidies), card, today, policy), card
+
+
+def _components(stored: object) -> frozenset[int]:
+    """The categories a 多重 card combines; a record stored before imports checked them may hold anything."""
+    if not isinstance(stored, list):
+        return frozenset()
+    return frozenset(c for c in stored if isinstance(c, int) and not isinstance(c, bool) and 1 <= c <= 6)
 
 
 def _card(card: rules.CertificateView | None) -> dict[str, Any] | None:

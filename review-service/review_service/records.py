@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
 from subsidy_shared.events import RecordKind
+from subsidy_shared.policy.model import MULTIPLE
 from subsidy_shared.registry import IN_FORCE_CHANGES
 from subsidy_shared.validators import IdNumber, RegionCode
 
@@ -63,11 +64,15 @@ class CertificateFacts(BaseModel):
     issued_on: date | None = None
     expires_on: date | None = None
     generation: Literal[2, 3] = 2
+    # What a 多重 (7) certificate combines: the quarterly comparison and eligibility read it.
+    components: list[Annotated[StrictInt, Field(ge=1, le=6)]] | None = Field(default=None, max_length=6)
 
     @model_validator(mode="after")
     def _valid_after_issue(self) -> CertificateFacts:
         if self.issued_on and self.expires_on and self.expires_on <= self.issued_on:
             raise ValueError("expires_on must be after issued_on")
+        if self.components and self.category != MULTIPLE:
+            raise ValueError(f"only a 多重 (category {MULTIPLE}) certificate lists components")
         return self
 
 

@@ -3,6 +3,7 @@ quarterly 民政–残联 comparison listing every mismatch."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from subsidy_shared.auth import Role
@@ -142,3 +143,39 @@ async def test_the_report_is_for_officials_of_the_region(api: Api, db: ServiceDa
     assert (await api.get("/v1/reports/quarterly-comparison", TOWNSHIP)).status_code == 403
     assert (await api.get("/v1/reports/quarterly-comparison", OTHER_CIVIL_AFFAIRS, region="230103")).status_code == 403
     assert (await api.get("/v1/reports/quarterly-comparison", FEDERATION, quarter="2026-5")).status_code == 422
+
+
+async def stored_card(db: ServiceDatabase, who: Any, facts: dict[str, Any]) -> None:
+    """A certificate stored before imports checked its facts (no import accepts such a line any more)."""
+    async with db.engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "INSERT INTO registry_records (source, record_id, record_kind, change, in_force, person_key, id_number, "
+            "region, facts, expires_on, category, grade, content_hash, observed_at) VALUES ('cdpf', 'old-1', "
+            "'certificate', 'issued', true, $1, $2, $3, $4::jsonb, '2030-01-01', 7, 3, 'h', now())",
+            (who.key, who.id_number, who.hukou, json.dumps(facts)),
+        )
+
+
+async def test_components_that_are_no_list_break_neither_the_report_nor_a_campaign(
+    api: Api, db: ServiceDatabase
+) -> None:
+    who = someone(40)
+    await beneficiary(db, who, grade=3, category=7)
+    await stored_card(db, who, {"category": 7, "grade": 3, "components": 7})
+
+    report = await api.get("/v1/reports/quarterly-comparison", FEDERATION, quarter="2026-Q4")
+    campaign = await api.post(
+        "/v1/review-campaigns", FEDERATION, {"kind": "quarterly_comparison", "region": "230103", "period": "2026-Q4"}
+    )
+
+    assert report.status_code == 200, report.text
+    assert campaign.status_code == 201, campaign.text
+    assert report.json()["mismatches"][0]["mismatches"] == ["nursing_grade_not_covered"]
+
+
+async def test_a_certificate_with_components_that_are_no_list_is_rejected_at_import(
+    api: Api, db: ServiceDatabase
+) -> None:
+    who = someone(41)
+    report = (await api.upload([card(who, category=7, facts={"components": 7})], headers=FEDERATION)).json()
+    assert report["accepted"] == 0 and "facts.components" in report["rejected"][0]["reason"]

@@ -35,6 +35,12 @@ BAD = [
     pytest.param(line(WHO, "hukou_moved", "moved", effective="2026-01-01", facts={"to_region": "12"}),
                  "facts.to_region", id="bad-destination"),
     pytest.param(line(WHO, "pension", facts={"monthly_amount_fen": 12.5}), "facts.monthly_amount_fen", id="float-fen"),
+    pytest.param(card(WHO, category=7, facts={"components": 7}), "facts.components: Input should be a valid list",
+                 id="components-not-a-list"),
+    pytest.param(card(WHO, category=7, facts={"components": [4, 9]}), "facts.components.1", id="component-9"),
+    pytest.param(card(WHO, category=7, facts={"components": ["4"]}), "facts.components.0", id="component-text"),
+    pytest.param(card(WHO, category=4, facts={"components": [4, 5]}), "only a 多重 (category 7)",
+                 id="components-of-a-single-disability"),
     pytest.param("[1, 2]", "a line is a JSON object", id="array"),
     pytest.param('{"source": ', "not JSON", id="broken-json"),
 ]  # fmt: skip
@@ -134,6 +140,11 @@ def test_certificate_facts_are_normalised_and_other_facts_kept() -> None:
         "generation": 2,
         "name": "张三",
     }
+
+
+def test_a_multiple_disability_certificate_keeps_its_components() -> None:
+    result = one(card(WHO, category=7, grade=3, facts={"components": [5, 6]}))
+    assert isinstance(result, GoodLine) and result.record.facts["components"] == [5, 6]
 
 
 def test_a_record_repeated_in_one_upload_is_refused_with_the_first_line() -> None:
