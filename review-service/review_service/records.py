@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, NoReturn
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
 from subsidy_shared.events import RecordKind
 from subsidy_shared.policy.model import MULTIPLE
 from subsidy_shared.registry import IN_FORCE_CHANGES
@@ -85,6 +85,14 @@ class AllowanceFacts(BaseModel):
     kind: Literal["living", "nursing"] | None = None
 
 
+class ChildAllowanceFacts(BaseModel):
+    """事实无人抚养儿童: whether the full allowance is paid (X4 excludes living only then)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    full_allowance: StrictBool | None = None
+
+
 class HukouFacts(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -98,6 +106,7 @@ _FACTS_MODELS: dict[str, type[BaseModel]] = {
     "retirement_cadre": AllowanceFacts,
     "elderly_care_allowance": AllowanceFacts,
     "hukou_moved": HukouFacts,
+    "de_facto_unsupported_child": ChildAllowanceFacts,
 }
 
 

@@ -237,6 +237,22 @@ def propose(record: Record, person: Receiving, ctx: Context) -> Proposal | None:
     return proposal
 
 
+# The facts of a record a finding shows (GET /v1/findings, finding.raised), per record kind: the dates, amounts,
+# destination and status flags an official needs to judge it. Every other fact a registry sends (names, a
+# relative's ID number, phone numbers, addresses, the disability category and grade …) stays in the registry
+# record: findings are listed region-wide and published to other services. A record kind not named shows none.
+_ALLOWANCE_FACTS = frozenset({"monthly_amount_fen", "kind"})
+EVIDENCE_FACTS: dict[str, frozenset[str]] = {
+    "certificate": frozenset({"issued_on", "expires_on"}),
+    "hukou_moved": frozenset({"to_region"}),
+    "de_facto_unsupported_child": frozenset({"full_allowance"}),
+    "pension": _ALLOWANCE_FACTS,
+    "military_disability_care": _ALLOWANCE_FACTS,
+    "retirement_cadre": _ALLOWANCE_FACTS,
+    "elderly_care_allowance": _ALLOWANCE_FACTS,
+}
+
+
 def evidence_of(record: Record) -> dict[str, Any]:
     return {
         "source": record.source,
@@ -245,8 +261,22 @@ def evidence_of(record: Record) -> dict[str, Any]:
         "change": record.change,
         "effective_date": record.effective_date.isoformat() if record.effective_date else None,
         "observed_on": record.observed_on.isoformat(),
-        "facts": {k: v for k, v in record.facts.items() if k != "name"},  # the name is in the finding, masked
+        "facts": shown_facts(record.kind, record.facts),
     }
+
+
+def shown_facts(kind: str, facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts of EVIDENCE_FACTS, and only plain values (a nested object could hide anything)."""
+    wanted = EVIDENCE_FACTS.get(kind, frozenset())
+    return {k: v for k, v in facts.items() if k in wanted and isinstance(v, bool | int | str)}
+
+
+def shown_evidence(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """Stored evidence as shown: findings raised before the whitelist kept every fact."""
+    facts = evidence.get("facts")
+    if not isinstance(facts, Mapping):
+        return dict(evidence)
+    return {**evidence, "facts": shown_facts(str(evidence.get("record_kind")), facts)}
 
 
 # ---- timing ---------------------------------------------------------------------------------------------

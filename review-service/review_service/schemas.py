@@ -13,6 +13,7 @@ from subsidy_shared.money import Month
 from subsidy_shared.validators import RegionCode
 
 from review_service.models import CampaignItem, CertificateReminder, Finding
+from review_service.rules import shown_evidence
 
 ReasonText = Annotated[str, Field(min_length=1, max_length=2000)]
 CampaignKind = Literal["annual_review", "monthly_check", "quarterly_comparison"]
@@ -93,7 +94,7 @@ class FindingRead(BaseModel):
             subsidies=f.subsidies,
             rule_id=f.rule_id,
             source=f.record_source,
-            evidence=f.evidence,
+            evidence=shown_evidence(f.evidence),
             suggested_action=f.suggested_action,
             effective_month=f.effective_month,
             status=f.status,

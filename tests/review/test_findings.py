@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date
 
 from review_service import scheduler
@@ -303,3 +304,36 @@ async def test_a_release_from_prison_proposes_to_continue_what_was_suspended(api
     data = event.data
     assert (data.rule_id, data.subsidies, data.suggested_action) == ("imprisonment.released", ("nursing",), "continue")
     assert data.effective_month == "2026-11"
+
+
+async def test_findings_show_no_personal_facts_of_the_registry_record(api: Api, db: ServiceDatabase) -> None:
+    who = someone(60)
+    await beneficiary(db, who)
+    private = {"relative_id_number": "11010519491231002X", "phone": "13800000000", "address": "某街1号"}
+    revoked = card(who, "revoked", facts=private)
+    assert (await api.upload([revoked])).json()["rejected"] == []
+
+    await compare(api)
+
+    (event,) = await outbox_events(db, RAISED)
+    assert isinstance(event, FindingRaised)
+    (listed,) = (await api.get("/v1/findings", CIVIL_AFFAIRS)).json()["items"]
+    for evidence in (event.data.evidence, listed["evidence"]):
+        assert evidence["facts"] == {"issued_on": "2020-01-01", "expires_on": "2030-01-01"}
+        shown = json.dumps(evidence, ensure_ascii=False)
+        assert not any(value in shown for value in private.values()) and "grade" not in shown
+
+
+async def test_a_finding_stored_with_every_fact_is_listed_without_them(api: Api, db: ServiceDatabase) -> None:
+    who = someone(61)
+    await beneficiary(db, who)
+    await dead(api, who)
+    await compare(api)
+    async with db.engine.begin() as conn:
+        await conn.exec_driver_sql(
+            "UPDATE findings SET evidence = jsonb_set(evidence, '{facts}', '{\"phone\": \"13800000000\"}')"
+        )
+
+    (listed,) = (await api.get("/v1/findings", CIVIL_AFFAIRS)).json()["items"]
+
+    assert listed["evidence"]["facts"] == {}

@@ -41,6 +41,8 @@ BAD = [
     pytest.param(card(WHO, category=7, facts={"components": ["4"]}), "facts.components.0", id="component-text"),
     pytest.param(card(WHO, category=4, facts={"components": [4, 5]}), "only a 多重 (category 7)",
                  id="components-of-a-single-disability"),
+    pytest.param(line(WHO, "de_facto_unsupported_child", facts={"full_allowance": WHO.id_number}),
+                 "facts.full_allowance", id="full-allowance-not-a-flag"),
     pytest.param("[1, 2]", "a line is a JSON object", id="array"),
     pytest.param('{"source": ', "not JSON", id="broken-json"),
 ]  # fmt: skip

@@ -15,6 +15,7 @@ from review_service.rules import (
     effective_month,
     months_between,
     propose,
+    shown_evidence,
     survival_failed,
 )
 from subsidy_shared.policy import example_book
@@ -104,10 +105,37 @@ def test_each_source_raises_its_finding(
     assert proposal.evidence["record_id"] == record.record_id and proposal.text
 
 
-def test_evidence_keeps_the_facts_but_not_the_name() -> None:
-    proposal = propose(rec("death", "recorded", name="张三", place="哈尔滨"), BOTH, CTX)
+PRIVATE: dict[str, Any] = {
+    "name": "张三",
+    "relative_id_number": "11010519491231002X",
+    "phone": "13800000000",
+    "address": "某街1号",
+}
+
+EVIDENCE_CASES = [
+    pytest.param(rec("death", "recorded", **PRIVATE), {}, id="death-shows-no-facts"),
+    pytest.param(rec("certificate", "revoked", category=4, grade=1, issued_on="2020-01-01", expires_on="2030-01-01",
+                     **PRIVATE), {"issued_on": "2020-01-01", "expires_on": "2030-01-01"},
+                 id="certificate-dates-not-category-or-grade"),
+    pytest.param(rec("hukou_moved", "moved", to_region="110105", **PRIVATE), {"to_region": "110105"}, id="moved"),
+    pytest.param(rec("pension", monthly_amount_fen=9000, **PRIVATE), {"monthly_amount_fen": 9000}, id="pension"),
+    pytest.param(rec("de_facto_unsupported_child", full_allowance=True, **PRIVATE), {"full_allowance": True},
+                 id="child-allowance"),
+    pytest.param(rec("hukou_moved", "moved", to_region={"id": "11010519491231002X"}), {}, id="no-nested-values"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("record", "shown"), EVIDENCE_CASES)
+def test_evidence_shows_only_the_whitelisted_facts_of_the_kind(record: Record, shown: dict[str, Any]) -> None:
+    proposal = propose(record, BOTH, CTX)
     assert proposal is not None
-    assert proposal.evidence["facts"] == {"place": "哈尔滨"}
+    assert proposal.evidence["facts"] == shown
+
+
+def test_stored_evidence_is_shown_through_the_whitelist() -> None:
+    stored = {"text": "死亡记录", "record_kind": "death", "facts": PRIVATE, "record_id": "d-1"}
+    assert shown_evidence(stored) == {"text": "死亡记录", "record_kind": "death", "facts": {}, "record_id": "d-1"}
+    assert shown_evidence({"method": "video"}) == {"method": "video"}
 
 
 def test_a_fact_without_a_date_counts_from_the_day_it_was_observed() -> None:
