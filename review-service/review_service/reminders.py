@@ -29,10 +29,11 @@ def months_ahead(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-async def remind_expiring(session: AsyncSession, now: datetime, months: int) -> int:
-    """Remind every card expiring within `months` not reminded yet; running again reminds nobody twice."""
+async def remind_expiring(session: AsyncSession, now: datetime, months: int, region_prefix: str = "") -> int:
+    """Remind every card of the region expiring within `months` not reminded yet (the empty prefix: every card);
+    running again reminds nobody twice."""
     today = china_date(now)
-    rows = await work.add_due_reminders(session, today, months_ahead(today, months), now)
+    rows = await work.add_due_reminders(session, today, months_ahead(today, months), now, region_prefix)
     events = [
         CertificateExpiryReminder(
             source=SOURCE,
@@ -63,9 +64,11 @@ async def remind_scheduled(session: AsyncSession, now: datetime, months: int) ->
 
 
 async def run_requested(session: AsyncSession, principal: Principal, now: datetime, months: int) -> int:
+    """A round on demand covers the caller's region only; the nationwide round is the background job's."""
     require_role(principal, *RUNNERS)
-    count = await remind_expiring(session, now, months)
-    await audit.record(session, principal, "certificate expiry reminders", "reminders", None, after={"count": count})
+    count = await remind_expiring(session, now, months, principal.region_prefix)
+    after = {"count": count, "region": principal.region}
+    await audit.record(session, principal, "certificate expiry reminders", "reminders", None, after=after)
     return count
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from review_service import scheduler
 from subsidy_shared.events import CertificateExpiryReminder
@@ -11,10 +12,13 @@ from tests.conftest import ServiceDatabase
 from tests.review.conftest import (
     CLERK,
     FEDERATION,
+    GUANGZHOU_TOWNSHIP,
     OTHER_CIVIL_AFFAIRS,
+    PROVINCE,
     Api,
     ApiFactory,
     audit_rows,
+    beneficiary,
     card,
     outbox_events,
     someone,
@@ -108,3 +112,16 @@ async def test_the_background_loop_reminds(api_factory: ApiFactory, db: ServiceD
     assert len(await outbox_events(db, REMINDER)) == 1
     (audited,) = await audit_rows(db, "certificate expiry reminders")
     assert (audited["actor_sub"], audited["after"]) == ("review-service", {"count": 1})
+
+
+async def test_a_round_on_demand_reminds_only_cards_of_the_callers_region(api: Api, db: ServiceDatabase) -> None:
+    mine, guangzhou, beneficiary_moved_away = someone(30), someone(31, hukou=GUANGZHOU_TOWNSHIP), someone(32)
+    await api.upload([card(who, expires_on="2027-02-01") for who in (mine, guangzhou, beneficiary_moved_away)])
+    await beneficiary(db, replace(beneficiary_moved_away, hukou=GUANGZHOU_TOWNSHIP))  # the hukou is Guangzhou's now
+
+    assert await run(api) == 1
+    (event,) = await outbox_events(db, REMINDER)
+    assert isinstance(event, CertificateExpiryReminder) and event.data.person_key == mine.key
+    province = await api.post("/v1/reminders/certificate-expiry/run", PROVINCE)
+    assert province.json()["reminded"] == 0  # Heilongjiang's only card was reminded already
+    assert await db.scalar("SELECT count(*) FROM certificate_reminders") == 1

@@ -29,7 +29,7 @@ LEFT JOIN LATERAL (
     ORDER BY b.status = 'terminated', b.updated_at DESC LIMIT 1
 ) b ON true
 WHERE r.record_kind = 'certificate' AND r.in_force AND r.expires_on BETWEEN :today AND :until
-  AND r.category IS NOT NULL AND r.grade IS NOT NULL AND coalesce(b.hukou_region, r.region) IS NOT NULL
+  AND r.category IS NOT NULL AND r.grade IS NOT NULL AND coalesce(b.hukou_region, r.region) LIKE :prefix
   AND NOT EXISTS (
       SELECT 1 FROM registry_records n
       WHERE n.person_key = r.person_key AND n.record_kind = 'certificate' AND n.in_force
@@ -39,9 +39,13 @@ RETURNING c.person_key, c.certificate_number, c.expires_on, c.township
 """
 
 
-async def add_due_reminders(session: AsyncSession, today: date, until: date, now: datetime) -> Sequence[Row[Any]]:
-    """One reminder per card expiring between today and `until` not reminded yet (a renewed card is skipped)."""
-    result = await session.execute(sa.text(_DUE_REMINDERS), {"today": today, "until": until, "now": now})
+async def add_due_reminders(
+    session: AsyncSession, today: date, until: date, now: datetime, region_prefix: str = ""
+) -> Sequence[Row[Any]]:
+    """One reminder per card of the region expiring between today and `until` not reminded yet (a renewed card
+    is skipped); the region is the holder's hukou, else the record's; the empty prefix is the whole country."""
+    params = {"today": today, "until": until, "now": now, "prefix": f"{region_prefix}%"}
+    result = await session.execute(sa.text(_DUE_REMINDERS), params)
     return result.all()
 
 
