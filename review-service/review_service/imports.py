@@ -17,10 +17,11 @@ from subsidy_shared.auth import Principal, require_role
 from subsidy_shared.errors import Unprocessable
 from subsidy_shared.events import RegistryRecordChanged, RegistryRecordChangedData
 from subsidy_shared.ids import person_key
+from subsidy_shared.regions import covers
 
 from review_service import access, records
 from review_service.records import BadLine, GoodLine, RecordLine
-from review_service.repository import bulk, registry
+from review_service.repository import bulk, readmodels, registry
 from review_service.schemas import ImportRead, RejectedLine
 
 log = structlog.get_logger(__name__)
@@ -37,17 +38,25 @@ async def import_upload(
 ) -> ImportRead:
     """Keep every good line, report every bad one with its number and why."""
     require_role(principal, *access.IMPORTERS)
+    items = [_keyed(item, secret) for item in records.parse(text, fmt)]
+    known = await readmodels.hukou_regions(session, {item[1] for item in items if isinstance(item, tuple)})
     good: list[RecordLine] = []
+    keys: list[str] = []
     rejected: list[RejectedLine] = []
-    for item in records.parse(text, fmt):
-        reason = item.reason if isinstance(item, BadLine) else _outside(principal, item)
+    for item in items:
+        if isinstance(item, BadLine):
+            rejected.append(RejectedLine(line=item.line, reason=item.reason))
+            continue
+        line, key = item
+        reason = _outside(principal, line.record, known.get(key, frozenset()))
         if reason is not None:
-            rejected.append(RejectedLine(line=item.line, reason=reason))
-        elif isinstance(item, GoodLine):
-            good.append(item.record)
+            rejected.append(RejectedLine(line=line.line, reason=reason))
+        else:
+            good.append(line.record)
+            keys.append(key)
     if not good and not rejected:
         raise Unprocessable.at(("body",), "the upload holds no records")
-    changed = await import_records(session, good, secret, now)
+    changed = await import_records(session, good, secret, now, keys)
     summary = {"format": fmt, "accepted": len(good), "changed": changed, "rejected": len(rejected)}
     sources = sorted({r.source for r in good})
     await audit.record(
@@ -63,20 +72,47 @@ async def import_upload(
     )
 
 
-def _outside(principal: Principal, item: GoodLine) -> str | None:
-    """A county official imports records of their county, which therefore must name a region."""
-    region = item.record.region
-    if region is None:
-        return "region is required from a county official" if principal.role in access.COUNTY_IMPORTERS else None
-    return None if principal.covers(region) else f"region {region} is outside the caller's region {principal.region}"
+def _keyed(item: GoodLine | BadLine, secret: str) -> tuple[GoodLine, str] | BadLine:
+    return (item, person_key(item.record.id_number, secret)) if isinstance(item, GoodLine) else item
 
 
-async def import_records(session: AsyncSession, lines: Sequence[RecordLine], secret: str, now: datetime) -> int:
-    """Upsert validated records set-based; a registry.record_changed per record that is new or different."""
+def _outside(principal: Principal, record: RecordLine, hukous: frozenset[str]) -> str | None:
+    """Why the caller may not import this record, or None.
+
+    The record's region must lie in the caller's region (a county official must name one). Where review knows
+    the person — a subsidy not terminated or an open application — their hukou decides, not what the line
+    declares: the hukou must lie in the caller's region, and a region the line names must be that county's
+    (or a region containing it). Otherwise anyone could stop the payment of anyone (P4). The reason never
+    names the person nor where their hukou is.
+    """
+    region = record.region
+    if region is None and principal.role in access.COUNTY_IMPORTERS:
+        return "region is required from a county official"
+    if region is not None and not principal.covers(region):
+        return f"region {region} is outside the caller's region {principal.region}"
+    if not hukous:
+        return None
+    if not any(principal.covers(hukou) for hukou in hukous):
+        return f"the person's household registration is outside the caller's region {principal.region}"
+    if region is not None and not any(covers(region, h) or covers(h[:6], region) for h in hukous):
+        return f"region {region} is not where the person's household is registered"
+    return None
+
+
+async def import_records(
+    session: AsyncSession,
+    lines: Sequence[RecordLine],
+    secret: str,
+    now: datetime,
+    keys: Sequence[str] | None = None,
+) -> int:
+    """Upsert validated records set-based; a registry.record_changed per record that is new or different.
+
+    `keys` are the lines' person keys when the caller has them already."""
     keyed: dict[tuple[str, str], tuple[RecordLine, str]] = {}
     rows: list[tuple[Any, ...]] = []
-    for line in lines:
-        key = person_key(line.id_number, secret)
+    for index, line in enumerate(lines):
+        key = keys[index] if keys is not None else person_key(line.id_number, secret)
         keyed[(line.source, line.record_id)] = (line, key)
         rows.append(_row(line, key, now))
     changed = await registry.upsert_records(session, rows)

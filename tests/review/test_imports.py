@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import sqlalchemy as sa
+from review_service import imports
+from subsidy_shared.auth import Principal, Role
 from subsidy_shared.events import RegistryRecordChanged
+from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
 
 from tests.conftest import ServiceDatabase
 from tests.review.conftest import (
     CIVIL_AFFAIRS,
     CLERK,
     FEDERATION,
+    GUANGZHOU_TOWNSHIP,
+    HARBIN_COUNTY,
+    HARBIN_TOWNSHIP,
+    NOW,
+    OPS,
     OTHER_COUNTY,
+    PROVINCE,
     Api,
+    Someone,
+    apply,
     audit_rows,
+    beneficiary,
     card,
     jsonl,
     line,
     outbox_events,
     someone,
+    submitted,
 )
 
 CHANGED = "subsidy.registry.record_changed.v1"
+PRINCIPAL_OPS = Principal(sub="ops", role=Role.OPS, region="230000")
 
 
 def thousand_lines_three_bad() -> tuple[list[str], dict[int, str]]:
@@ -211,3 +227,89 @@ async def test_a_csv_field_past_the_readers_limit_is_a_rejected_line_not_a_faile
     assert response.status_code == 200, response.text
     assert response.json()["accepted"] == 1
     assert response.json()["rejected"] == [{"line": 2, "reason": "not CSV: field larger than field limit (131072)"}]
+
+
+async def test_a_county_may_not_expire_the_card_of_a_beneficiary_whose_hukou_is_elsewhere(
+    api: Api, db: ServiceDatabase
+) -> None:
+    victim = someone(20, hukou=GUANGZHOU_TOWNSHIP)
+    await beneficiary(db, victim)
+    forged = card(victim, "expired", region=HARBIN_TOWNSHIP, issued_on="2016-01-01", expires_on="2026-01-01")
+
+    report = (await api.upload([forged], headers=FEDERATION)).json()
+
+    assert report["accepted"] == 0
+    (rejected,) = report["rejected"]
+    assert "household registration is outside the caller's region 230103" in rejected["reason"]
+    assert victim.id_number not in rejected["reason"] and GUANGZHOU_TOWNSHIP not in rejected["reason"]
+    assert await db.scalar("SELECT count(*) FROM registry_records") == 0
+    assert await outbox_events(db, CHANGED) == []
+
+
+async def test_a_province_may_not_omit_the_region_of_an_applicant_of_another_province(
+    api: Api, db: ServiceDatabase
+) -> None:
+    applicant, beneficiary_ = someone(21, hukou=GUANGZHOU_TOWNSHIP), someone(22, hukou=GUANGZHOU_TOWNSHIP)
+    await apply(db, submitted(applicant))
+    await beneficiary(db, beneficiary_)
+    lines = [card(who, "revoked") | {"region": None} for who in (applicant, beneficiary_)]
+
+    for headers in (PROVINCE, OPS):
+        report = (await api.upload(lines, headers=headers)).json()
+        assert report["accepted"] == 0 and len(report["rejected"]) == 2
+
+
+async def test_a_region_that_contradicts_the_known_hukou_county_is_rejected(api: Api, db: ServiceDatabase) -> None:
+    who = someone(23)  # hukou 230103002
+    await beneficiary(db, who)
+    elsewhere = card(who, region=f"{OTHER_COUNTY}001")
+
+    report = (await api.upload([elsewhere], headers=PROVINCE)).json()
+
+    assert report["accepted"] == 0
+    assert "region 230102001 is not where the person's household is registered" in report["rejected"][0]["reason"]
+
+
+async def test_the_known_hukou_county_imports_its_peoples_records(api: Api, db: ServiceDatabase) -> None:
+    who, applicant, stranger = someone(24), someone(25), someone(26, hukou=GUANGZHOU_TOWNSHIP)
+    await beneficiary(db, who)
+    await apply(db, submitted(applicant))
+    lines = [
+        card(who, region="230103005"),  # another township of the same county
+        line(who, "dibao", region=HARBIN_COUNTY),
+        line(who, "pension") | {"region": None},
+        card(applicant, region="230100"),  # the city holding the hukou
+    ]
+
+    province = (await api.upload(lines[2:], headers=PROVINCE)).json()
+    county = (await api.upload(lines[:2], headers=FEDERATION)).json()
+    unknown = (await api.upload([card(stranger)], headers=OPS)).json()  # not known: its declared region decides
+
+    assert (province["accepted"], county["accepted"]) == (2, 2)
+    assert "outside the caller's region" in unknown["rejected"][0]["reason"]
+
+
+async def statements_of_an_import(db: ServiceDatabase, people: list[Someone]) -> int:
+    """How many SQL statements importing a card each of `people`, all beneficiaries, takes."""
+    for who in people:
+        await beneficiary(db, who)
+    executed: list[str] = []
+
+    def count(*args: Any) -> None:
+        executed.append(args[2])
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with db.sessionmaker() as session, session.begin():
+            text = jsonl([card(who) for who in people])
+            report = await imports.import_upload(session, PRINCIPAL_OPS, text, "jsonl", DEV_PERSON_KEY_SECRET, NOW)
+    finally:
+        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    assert report.accepted == len(people)
+    return len(executed)
+
+
+async def test_the_hukou_check_costs_one_statement_however_many_people(db: ServiceDatabase) -> None:
+    one = await statements_of_an_import(db, [someone(100)])
+    thirty = await statements_of_an_import(db, [someone(200 + i) for i in range(30)])
+    assert one == thirty

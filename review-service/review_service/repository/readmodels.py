@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import audit
 
@@ -37,6 +37,22 @@ async def beneficiary(session: AsyncSession, person_key: str, subsidy: str) -> B
 async def beneficiaries_of(session: AsyncSession, person_key: str) -> Sequence[Beneficiary]:
     stmt = sa.select(Beneficiary).where(Beneficiary.person_key == person_key).order_by(Beneficiary.subsidy)
     return (await session.execute(stmt)).scalars().all()
+
+
+_HUKOU_REGIONS = sa.text(
+    "SELECT person_key, hukou_region FROM beneficiaries WHERE person_key = ANY(:keys) AND status <> 'terminated' "
+    "UNION SELECT person_key, hukou_region FROM open_applications WHERE person_key = ANY(:keys)"
+).bindparams(sa.bindparam("keys", type_=ARRAY(sa.Text)))
+
+
+async def hukou_regions(session: AsyncSession, person_keys: Collection[str]) -> dict[str, frozenset[str]]:
+    """Where review knows each person's hukou: subsidies not terminated and open applications (one statement)."""
+    if not person_keys:
+        return {}
+    found: dict[str, set[str]] = {}
+    for key, region in await session.execute(_HUKOU_REGIONS, {"keys": list(person_keys)}):
+        found.setdefault(key, set()).add(region)
+    return {key: frozenset(regions) for key, regions in found.items()}
 
 
 # ---- applications ----------------------------------------------------------------------------------------
