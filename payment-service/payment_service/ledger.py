@@ -187,9 +187,13 @@ async def _expire(
         return
     stop = stop_after_expiry(expires_on)
     entitlement.status = "suspended"
-    reason = Reason(rule_id="P4", text=f"残疾人证有效期满（{expires_on}）后，于次月（{month_text(stop)}）停发补贴")
-    await _announce(session, BenefitSuspended, entitlement, stop, reason)
+    await _announce(session, BenefitSuspended, entitlement, stop, expiry_reason(expires_on))
     await _audit_certificate(session, entitlement, f"certificate expired: stopped from {month_text(stop)} (P4)", data)
+
+
+def expiry_reason(expires_on: date) -> Reason:
+    stop = month_text(stop_after_expiry(expires_on))
+    return Reason(rule_id="P4", text=f"残疾人证有效期满（{expires_on}）后，于次月（{stop}）停发补贴")
 
 
 async def _renew(

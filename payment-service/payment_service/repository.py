@@ -350,6 +350,25 @@ async def pay(
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an INSERT
 
 
+async def suspend_expired(session: AsyncSession, counties: Sequence[str], month: date) -> Sequence[Any]:
+    """P4 without an `expired` record: an active entitlement whose card ran out before `month` (no reissue, no
+    transition period covering the month) is marked suspended; returns the rows changed."""
+    sql = sa.text(
+        """
+        UPDATE entitlements e SET status = 'suspended', updated_at = now()
+        WHERE e.county = ANY(CAST(:counties AS text[])) AND e.status = 'active' AND NOT e.reissuing
+          AND e.certificate_expires_on IS NOT NULL
+          AND date_trunc('month', e.certificate_expires_on) + interval '1 month' <= :month
+          AND NOT EXISTS (
+              SELECT 1 FROM transitions t
+              WHERE t.province = e.province AND :month BETWEEN t.from_month AND t.to_month
+          )
+        RETURNING e.person_key, e.subsidy, e.application_id, e.certificate_expires_on
+        """
+    )
+    return (await session.execute(sql, {"counties": list(counties), "month": month})).all()
+
+
 async def close_arrears(session: AsyncSession, counties: Sequence[str], month: date) -> None:
     """What the run looked at again is settled (a later run of an earlier month keeps the flag)."""
     await session.execute(

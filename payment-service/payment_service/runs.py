@@ -8,21 +8,28 @@ corrected. `uq_payments_person_subsidy_month` makes a second run of the same mon
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import audit, outbox
 from subsidy_shared.auth import CASE_READERS, Principal, Role, require_region, require_role
 from subsidy_shared.errors import NotFound, Unprocessable
-from subsidy_shared.events import PaymentRunCompleted, PaymentRunCompletedData
+from subsidy_shared.events import (
+    BenefitStatusData,
+    BenefitSuspended,
+    PaymentRunCompleted,
+    PaymentRunCompletedData,
+)
 from subsidy_shared.policy.timing import add_months, month_start
 from subsidy_shared.regions import region_prefix
 
 from payment_service import policies, recovery, repository
+from payment_service.ledger import expiry_reason
 from payment_service.models import PaymentRun
-from payment_service.rules import month_text
+from payment_service.rules import month_text, stop_after_expiry
 
 log = structlog.get_logger(__name__)
 SOURCE = "liangbu/payment"
@@ -77,6 +84,7 @@ async def run_month(
         step = counties[done : done + COUNTIES_PER_STEP]
         await repository.pay(session, run.id, month, step, last)
         await repository.close_arrears(session, step, month)
+        await _announce_expired(session, await repository.suspend_expired(session, step, month))
         if progress is not None:
             progress(min(done + COUNTIES_PER_STEP, len(counties)), len(counties))
     run.carried_count = await repository.carry_failed(session, run.id, prefix)
@@ -99,6 +107,17 @@ async def run_month(
         total_fen=run.total_fen,
     )
     return run
+
+
+async def _announce_expired(session: AsyncSession, rows: Sequence[Any]) -> None:
+    """The run found cards that ran out with no `expired` record: each stop is announced (P4), once."""
+    events = []
+    for row in rows:
+        month = month_text(stop_after_expiry(row.certificate_expires_on))
+        reason = expiry_reason(row.certificate_expires_on)
+        data = BenefitStatusData(person_key=row.person_key, subsidy=row.subsidy, effective_month=month, reason=reason)
+        events.append(BenefitSuspended(source=SOURCE, subject=str(row.application_id), data=data))
+    await outbox.add_many(session, events)
 
 
 async def _complete(session: AsyncSession, run: PaymentRun, now: datetime) -> None:

@@ -350,3 +350,34 @@ async def test_a_line_the_bank_returned_is_not_an_overpayment_when_the_stop_is_f
     ledger = await api.ledger(who)
     assert [(d["subsidy"], d["total_fen"]) for d in ledger["overpayments"]] == [("nursing", 10000)]
     assert {p["subsidy"]: p["status"] for p in ledger["payments"]} == {"living": "cancelled", "nursing": "issued"}
+
+
+async def test_a_card_that_ran_out_without_an_expired_record_is_suspended_by_the_run_and_announced_once(
+    api: Api, db: ServiceDatabase
+) -> None:
+    who = beneficiary(1)
+    await apply(db, certificate(who, issued_on="2016-09-01", expires_on="2026-09-30"))
+    await apply(db, decided(who, submitted="2026-08-10", nursing=None))
+
+    await api.run("2026-11")
+    await api.run("2026-11")
+
+    ledger = await api.ledger(who)
+    assert ledger["entitlements"][0]["status"] == "suspended"
+    suspended = [e for e in await outbox_events(db) if isinstance(e, BenefitSuspended)]
+    assert [(e.data.effective_month, e.data.reason.rule_id) for e in suspended] == [("2026-10", "P4")]
+
+
+async def test_a_card_still_valid_this_month_or_being_reissued_is_not_suspended(api: Api, db: ServiceDatabase) -> None:
+    valid, reissuing = beneficiary(1), beneficiary(2)
+    await apply(db, certificate(valid, issued_on="2016-11-01", expires_on="2026-11-15"))
+    await apply(db, certificate(reissuing, issued_on="2016-09-01", expires_on="2026-09-30"))
+    for who in (valid, reissuing):
+        await apply(db, decided(who, submitted="2026-11-02", nursing=None))
+    await apply(db, certificate(reissuing, "reissuing", issued_on="2016-09-01", expires_on=None, observed="2026-10-02"))
+
+    await api.run("2026-11")
+
+    for who in (valid, reissuing):
+        assert (await api.ledger(who))["entitlements"][0]["status"] == "active"
+    assert not [e for e in await outbox_events(db) if isinstance(e, BenefitSuspended)]
