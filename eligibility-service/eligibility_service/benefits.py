@@ -76,6 +76,15 @@ async def follow_registry_change(session: AsyncSession, change: RegistryRecordCh
             await _recompute(session, beneficiary, case, change, first_day, now)
 
 
+async def _recommend(session: AsyncSession, beneficiary: Beneficiary, case: Case, first_day: date) -> Recommendation:
+    """The subsidy judged again as of `first_day`, at the policy in force then (Unprocessable: facts unreadable)."""
+    province = beneficiary.hukou_region[:2]
+    policy = await policies_store.in_force(session, province, first_day)
+    applicant = registry.Applicant.of(case)
+    facts = await registry.facts_for(session, beneficiary.person_key, first_day, province, applicant, policy)
+    return decide(facts, policy, beneficiary.subsidy)  # type: ignore[arg-type]  # a stored Subsidy
+
+
 async def _recompute(
     session: AsyncSession,
     beneficiary: Beneficiary,
@@ -84,12 +93,8 @@ async def _recompute(
     first_day: date,
     now: datetime,
 ) -> None:
-    province = beneficiary.hukou_region[:2]
     try:
-        policy = await policies_store.in_force(session, province, first_day)
-        applicant = registry.Applicant.of(case)
-        facts = await registry.facts_for(session, beneficiary.person_key, first_day, province, applicant, policy)
-        recommendation = decide(facts, policy, beneficiary.subsidy)  # type: ignore[arg-type]  # a stored Subsidy
+        recommendation = await _recommend(session, beneficiary, case, first_day)
     except Unprocessable as exc:
         await _needs_review(session, beneficiary, change, now, [], [exc.message])
         return
@@ -98,22 +103,19 @@ async def _recompute(
         await _needs_review(session, beneficiary, change, now, list(recommendation.rule_ids), reasons)
         return
     beneficiary.needs_review = None
-    if (recommendation.tier, recommendation.monthly_amount_fen) != (beneficiary.tier, beneficiary.monthly_amount_fen):
-        await _change(session, beneficiary, recommendation, change, first_day)
+    day = change.effective_date or china_date(change.observed_at)
+    what = _RECORD_NAMES.get(change.record_kind, change.record_kind)
+    await _change(session, beneficiary, recommendation, f"{first_day:%Y-%m}", f"{what}变更（{change.change}，{day}）后")
 
 
 async def _change(
-    session: AsyncSession,
-    beneficiary: Beneficiary,
-    recommendation: Recommendation,
-    change: RegistryRecordChangedData,
-    first_day: date,
+    session: AsyncSession, beneficiary: Beneficiary, recommendation: Recommendation, month: str, why: str
 ) -> None:
-    month = f"{first_day:%Y-%m}"
+    """benefit.changed from `month` when the tier or amount differs from what the beneficiary gets."""
+    if (recommendation.tier, recommendation.monthly_amount_fen) == (beneficiary.tier, beneficiary.monthly_amount_fen):
+        return
     standard = next(r for r in recommendation.reasons if r.rule_id.startswith("standard."))
-    day = change.effective_date or china_date(change.observed_at)
-    what = _RECORD_NAMES.get(change.record_kind, change.record_kind)
-    reason = Reason(rule_id=standard.rule_id, text=f"{what}变更（{change.change}，{day}）后，{standard.text}")
+    reason = Reason(rule_id=standard.rule_id, text=f"{why}，{standard.text}")
     before = {"tier": beneficiary.tier, "monthly_amount_fen": beneficiary.monthly_amount_fen}
     amount = recommendation.monthly_amount_fen or 0
     data = BenefitChangedData(
@@ -199,13 +201,8 @@ async def _recompute_for_finding(
     if case is None:
         return
     year, month = finding.effective_month.split("-")
-    first_day = date(int(year), int(month), 1)
-    province = beneficiary.hukou_region[:2]
     try:
-        policy = await policies_store.in_force(session, province, first_day)
-        applicant = registry.Applicant.of(case)
-        facts = await registry.facts_for(session, beneficiary.person_key, first_day, province, applicant, policy)
-        recommendation = decide(facts, policy, beneficiary.subsidy)  # type: ignore[arg-type]  # a stored Subsidy
+        recommendation = await _recommend(session, beneficiary, case, date(int(year), int(month), 1))
     except Unprocessable as exc:
         beneficiary.needs_review = {"found_at": now.isoformat(), "finding_id": str(finding.finding_id),
                                     "reasons": [exc.message]}  # fmt: skip
@@ -214,22 +211,7 @@ async def _recompute_for_finding(
         beneficiary.needs_review = {"found_at": now.isoformat(), "finding_id": str(finding.finding_id),
                                     "reasons": [r.text for r in recommendation.reasons]}  # fmt: skip
         return
-    if (recommendation.tier, recommendation.monthly_amount_fen) == (beneficiary.tier, beneficiary.monthly_amount_fen):
-        return
-    standard = next(r for r in recommendation.reasons if r.rule_id.startswith("standard."))
-    amount = recommendation.monthly_amount_fen or 0
-    data = BenefitChangedData(
-        person_key=beneficiary.person_key,
-        subsidy=recommendation.subsidy,
-        effective_month=finding.effective_month,
-        tier=recommendation.tier,
-        monthly_amount_fen=amount,
-        policy_version=recommendation.policy_version,
-        reason=Reason(rule_id=standard.rule_id, text=f"复核结论（{finding.reason}）后，{standard.text}"),
-    )
-    await outbox.add(session, BenefitChanged(source=SOURCE, subject=str(beneficiary.application_id), data=data))
-    beneficiary.tier, beneficiary.monthly_amount_fen = recommendation.tier, amount
-    beneficiary.policy_version, beneficiary.changed_month = recommendation.policy_version, finding.effective_month
+    await _change(session, beneficiary, recommendation, finding.effective_month, f"复核结论（{finding.reason}）后")
 
 
 def _entity(beneficiary: Beneficiary) -> str:
