@@ -14,7 +14,7 @@ from subsidy_shared.events import PolicyPublished, PolicyPublishedData
 
 from eligibility_service import repository
 from eligibility_service.models import Policy
-from eligibility_service.policy import EXAMPLES, NoPolicyInForce, PolicyBook, PolicyVersion
+from eligibility_service.policy import EXAMPLES, PolicyBook, PolicyVersion
 from eligibility_service.schemas import PolicyList, PolicyVersionRead
 
 SEED_AUTHOR = "seed:examples"
@@ -49,10 +49,7 @@ async def in_force(session: AsyncSession, province: str, day: date) -> PolicyVer
 
 
 async def in_force_or_none(session: AsyncSession, province: str, day: date) -> PolicyVersion | None:
-    try:
-        return await in_force(session, province, day)
-    except NoPolicyInForce:
-        return None
+    return (await book(session, province)).in_force_or_none(province, day)
 
 
 async def listing(session: AsyncSession, province: str, today: date) -> PolicyList:

@@ -219,7 +219,7 @@ def _compare(row: Row[Any], book: PolicyBook, today: date) -> Mismatch:
     card = None
     if row.change is not None:
         card = rules.CertificateView(row.change, row.category, row.grade, row.expires_on, _components(row.components))
-    policy = policies.in_force_or_none(book, row.hukou_region[:2], today)
+    policy = book.in_force_or_none(row.hukou_region[:2], today)
     return row, rules.certificate_mismatches(row.certificate_number, tuple(row.subsidies), card, today, policy), card
 
 

@@ -85,7 +85,7 @@ async def compare_all(session: AsyncSession, now: datetime) -> ComparisonRun:
 
 
 def _context(book: PolicyBook, province: str, found_on: date) -> tuple[rules.Context, StopRule]:
-    policy = policies.in_force_or_none(book, province, found_on)
+    policy = book.in_force_or_none(province, found_on)
     extensions = frozenset(policy.eligibility.living_statuses) if policy else frozenset()
     stop_rule: StopRule = policy.stop_rule if policy else "next_month"  # P4's timing when nothing is recorded
     return rules.Context(today=found_on, living_extensions=extensions), stop_rule

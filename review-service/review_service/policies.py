@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.events import PolicyPublishedData
-from subsidy_shared.policy import EXAMPLES, NoPolicyInForce, PolicyBook, PolicyVersion
+from subsidy_shared.policy import EXAMPLES, PolicyBook, PolicyVersion
 
 from review_service.repository import readmodels
 
@@ -21,13 +20,6 @@ async def book(session: AsyncSession) -> PolicyBook:
             await readmodels.upsert_policy(session, _row(version))
         bodies = await readmodels.policy_bodies(session)
     return PolicyBook(PolicyVersion.model_validate(body) for body in bodies)
-
-
-def in_force_or_none(policies: PolicyBook, province: str, day: date) -> PolicyVersion | None:
-    try:
-        return policies.in_force(province, day)
-    except NoPolicyInForce:
-        return None
 
 
 async def published(session: AsyncSession, data: PolicyPublishedData) -> None:

@@ -66,7 +66,7 @@ async def _raise_if_failed(
     proposal = rules.survival_failed(check.method, check.checked_on, person)
     if proposal is None:
         return None
-    policy = policies.in_force_or_none(await policies.book(session), first.hukou_region[:2], check.checked_on)
+    policy = (await policies.book(session)).in_force_or_none(first.hukou_region[:2], check.checked_on)
     month = rules.effective_month(policy.stop_rule if policy else "next_month", check.checked_on, china_date(now))
     raised = Raised(
         subject=Subject(first.person_key, first.name, first.id_number, first.hukou_region),

@@ -182,6 +182,13 @@ class PolicyBook:
             )
         return self._versions[province][index]
 
+    def in_force_or_none(self, province: str, day: date) -> PolicyVersion | None:
+        """As `in_force`, but None for a province (or a day) no version covers."""
+        try:
+            return self.in_force(province, day)
+        except NoPolicyInForce:
+            return None
+
     def for_month(self, province: str, month: str) -> PolicyVersion:
         """The version that pays a month: the one in force on its first day."""
         year, number = month.split("-")
