@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import httpx
 from fastapi import FastAPI
 from subsidy_shared.clock import utc_now
+from subsidy_shared.events import Event, decode_event
 from subsidy_shared.settings import ServiceSettings
 
 from tests.conftest import ServiceDatabase
@@ -69,3 +70,11 @@ async def app_factory(
             return api_type(client, app, db, clock)
 
         yield build
+
+
+async def outbox_events(db: ServiceDatabase, type_: str | None = None) -> list[Event]:
+    """What a service queued to publish, oldest first (optionally one event type)."""
+    async with db.engine.connect() as conn:
+        payloads = (await conn.exec_driver_sql("SELECT payload FROM outbox ORDER BY seq")).scalars().all()
+    events = [decode_event(p) for p in payloads]
+    return [e for e in events if type_ is None or e.type == type_]

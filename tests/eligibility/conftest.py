@@ -20,7 +20,6 @@ from subsidy_shared.events import (
     Event,
     RegistryRecordChanged,
     RegistryRecordChangedData,
-    decode_event,
 )
 from subsidy_shared.ids import person_key
 from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
@@ -29,6 +28,7 @@ from subsidy_shared.workdays import add_workdays, china_date
 from tests.conftest import ServiceDatabase, application_body, token_for, truncate_all
 from tests.service_api import Clock, ServiceApi, app_factory
 from tests.service_api import at as at  # re-exported: the tests of this service import it from here
+from tests.service_api import outbox_events as outbox_events  # re-exported for this service's tests
 
 HARBIN_WINDOW = "230102001"  # 道里区: accepts applications
 HARBIN_TOWNSHIP = "230103002"  # 南岗区: the hukou locality of most test cases
@@ -186,12 +186,6 @@ async def arrive(db: ServiceDatabase, who: Person, *registry: RegistryRecordChan
     case = routed(who, **routing)
     await apply(db, case)
     return str(case.data.application_id)
-
-
-async def outbox_events(db: ServiceDatabase) -> list[Event]:
-    async with db.engine.connect() as conn:
-        payloads = (await conn.exec_driver_sql("SELECT payload FROM outbox ORDER BY seq")).scalars().all()
-    return [decode_event(p) for p in payloads]
 
 
 async def audit_rows(db: ServiceDatabase, entity_id: str | None = None) -> list[dict[str, Any]]:

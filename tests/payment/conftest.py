@@ -24,7 +24,6 @@ from subsidy_shared.events import (
     RegistryRecordChanged,
     RegistryRecordChangedData,
     SubsidyDecision,
-    decode_event,
 )
 from subsidy_shared.ids import person_key
 from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
@@ -32,6 +31,7 @@ from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
 from tests.conftest import ServiceDatabase, application_body, token_for, truncate_all
 from tests.service_api import Clock, ServiceApi, app_factory
 from tests.service_api import at as at  # re-exported: the tests of this service import it from here
+from tests.service_api import outbox_events as outbox_events  # re-exported for this service's tests
 
 HARBIN_TOWNSHIP = "230103002"
 HARBIN_COUNTY = "230103"
@@ -197,12 +197,6 @@ async def apply(db: ServiceDatabase, event: Event, now: datetime = NOW) -> None:
     wiring = subscriptions(clock=lambda: now)
     async with db.sessionmaker() as session, session.begin():
         await wiring.handlers[event.type](event, session)
-
-
-async def outbox_events(db: ServiceDatabase) -> list[Event]:
-    async with db.engine.connect() as conn:
-        payloads = (await conn.exec_driver_sql("SELECT payload FROM outbox ORDER BY seq")).scalars().all()
-    return [decode_event(p) for p in payloads]
 
 
 def paid_months(ledger: dict[str, Any], subsidy: str = "living") -> list[tuple[str, int]]:

@@ -26,7 +26,6 @@ from subsidy_shared.events import (
     Person,
     Reason,
     SubsidyDecision,
-    decode_event,
 )
 from subsidy_shared.ids import compose_id_number, person_key
 from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
@@ -34,6 +33,7 @@ from subsidy_shared.settings import DEV_PERSON_KEY_SECRET
 from tests.conftest import ServiceDatabase, token_for, truncate_all
 from tests.service_api import Clock, ServiceApi, app_factory
 from tests.service_api import at as at  # re-exported: the tests of this service import it from here
+from tests.service_api import outbox_events as outbox_events  # re-exported for this service's tests
 
 HARBIN_TOWNSHIP = "230103002"  # 南岗区 township: the hukou of most test people
 HARBIN_COUNTY = "230103"
@@ -218,13 +218,6 @@ async def beneficiary(db: ServiceDatabase, who: Someone, **kw: Any) -> Eligibili
     event = decided(who, **kw)
     await apply(db, event)
     return event
-
-
-async def outbox_events(db: ServiceDatabase, type_: str | None = None) -> list[Event]:
-    async with db.engine.connect() as conn:
-        payloads = (await conn.exec_driver_sql("SELECT payload FROM outbox ORDER BY seq")).scalars().all()
-    events = [decode_event(p) for p in payloads]
-    return [e for e in events if type_ is None or e.type == type_]
 
 
 async def audit_rows(db: ServiceDatabase, action: str | None = None) -> list[dict[str, Any]]:

@@ -29,10 +29,10 @@ from subsidy_shared.events import (
     Event,
     Reason,
     SubsidyDecision,
-    decode_event,
 )
 
 from tests.conftest import ServiceDatabase, application_body, truncate_all
+from tests.service_api import outbox_events as outbox_events  # re-exported for this service's tests
 
 HARBIN_WINDOW = "230102001"  # a street office in Harbin's 道里区
 CHENGDU_HUKOU = "510104001"  # 成都 锦江区: decided by our own eligibility service
@@ -109,12 +109,6 @@ async def apply(
     wiring = subscriptions(settings_for(db, stub), clock=lambda: now or at("2026-09-29"))
     async with db.sessionmaker() as session, session.begin():
         await wiring.handlers[event.type](event, session)
-
-
-async def outbox_events(db: ServiceDatabase) -> list[Event]:
-    async with db.engine.connect() as conn:
-        payloads = (await conn.exec_driver_sql("SELECT payload FROM outbox ORDER BY seq")).scalars().all()
-    return [decode_event(p) for p in payloads]
 
 
 # ---- a province's own system (自建系统), as a real HTTP server on 127.0.0.1 ------------------------
