@@ -9,6 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from subsidy_shared.auth import CurrentPrincipal
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
+from subsidy_shared.pagination import Cursor
+from subsidy_shared.validators import RegionCode
 from subsidy_shared.workdays import china_date
 
 from eligibility_service import policies_store, service, workflow, worklist
@@ -36,7 +38,7 @@ def _settings(request: Request) -> Settings:
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
-Province = Annotated[str, Path(pattern=r"^\d{2}$", description="two digits, e.g. 23 黑龙江")]
+Province = Annotated[str, Path(pattern=r"^[0-9]{2}$", description="two digits, e.g. 23 黑龙江")]
 
 
 @router.get("/cases", tags=["cases"])
@@ -44,10 +46,10 @@ async def list_cases(
     session: SessionDep,
     principal: CurrentPrincipal,
     now: NowDep,
-    region: str | None = None,
+    region: Annotated[RegionCode | None, Query(description="default: the caller's region")] = None,
     step: Step | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> CaseList:
     """The worklist: a region's cases (default: open ones), soonest decision first, personal data masked."""
     return await worklist.list_cases(session, principal, region, step, limit, cursor, now)

@@ -5,18 +5,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from subsidy_shared.events import Reason, ScopeName, Subsidy, SubsidyDecision
 from subsidy_shared.ids import mask_id_number, mask_name
+from subsidy_shared.text import Reason as ReasonText  # a reviewer's words; events.Reason is a rule's
 from subsidy_shared.workdays import DeadlineStatus
 
 from eligibility_service.models import Case, CaseReview, Decision, Policy
 from eligibility_service.policy import PolicyVersion, Recommendation
 from eligibility_service.steps import Step
-
-ReasonText = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class Body(BaseModel):

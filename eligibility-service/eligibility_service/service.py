@@ -89,10 +89,11 @@ async def registry_changed(session: AsyncSession, change: RegistryRecordChangedD
 async def get_case(session: AsyncSession, principal: Principal, application_id: uuid.UUID, now: datetime) -> CaseRead:
     require_role(principal, *CASE_READERS)
     case = await repository.get_case(session, application_id)
+    missing = f"no case {application_id}"
     if case is None:
-        raise NotFound(f"no case {application_id}")
+        raise NotFound(missing)
     # Reviewers act for the locality; the accepting window may follow its own applications.
-    require_region(principal, case.hukou_region, case.accepting_region)
+    require_region(principal, case.hukou_region, case.accepting_region, not_found=missing)
     return await case_view(session, case, now)
 
 
@@ -100,11 +101,12 @@ async def rerun_precheck(
     session: AsyncSession, principal: Principal, application_id: uuid.UUID, body: PrecheckCreate, now: datetime
 ) -> CaseRead:
     """Run the pre-check again (after a registry correction, or to record the E3 declaration)."""
-    case = await repository.lock_case(session, application_id)
-    if case is None:
-        raise NotFound(f"no case {application_id}")
     require_role(principal, *REVIEWER_ROLES)
-    require_region(principal, case.hukou_region)
+    case = await repository.lock_case(session, application_id)
+    missing = f"no case {application_id}"
+    if case is None:
+        raise NotFound(missing)
+    require_region(principal, case.hukou_region, not_found=missing)
     if case.step in steps.CLOSED_STEPS:
         raise Conflict(f"the case is {case.step}; its pre-check is final", step=case.step)
     before = {"precheck": case.precheck, "long_term_care_declared": case.long_term_care_declared}

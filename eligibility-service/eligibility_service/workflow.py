@@ -61,7 +61,7 @@ async def act(
     process = Process.of(await policies_store.in_force_or_none(session, precheck.province_of(case), china_date(now)))
     roles, step = _who_and_where(action, process, principal)
     require_role(principal, *roles)
-    require_region(principal, case.hukou_region)
+    require_region(principal, case.hukou_region, not_found=no_case(application_id))
     _expect(case, step, action)
     if body.outcome == "reject" and not body.reason:
         raise Unprocessable.at(("body", "reason"), "a rejection needs a reason (书面告知理由)")
@@ -116,7 +116,7 @@ async def close_publicity(
     """After the last publicity day without objection, the held approval becomes the decision."""
     case = await _locked(session, application_id)
     require_role(principal, Role.COUNTY_CIVIL_AFFAIRS)
-    require_region(principal, case.hukou_region)
+    require_region(principal, case.hukou_region, not_found=no_case(application_id))
     _expect(case, steps.PUBLICITY, "close publicity")
     if case.publicity_ends_on is None or china_date(now) <= case.publicity_ends_on:
         raise Conflict(f"publicity runs until {case.publicity_ends_on}; close it after that day")
@@ -134,7 +134,7 @@ async def object_in_publicity(
     """An objection (异议) sends the case back to whoever approves it; the held approval is dropped."""
     case = await _locked(session, application_id)
     require_role(principal, Role.COUNTY_CIVIL_AFFAIRS, Role.TOWNSHIP_REVIEWER)
-    require_region(principal, case.hukou_region)
+    require_region(principal, case.hukou_region, not_found=no_case(application_id))
     _expect(case, steps.PUBLICITY, "object")
     held = case.pending_decision or {}
     await _add_review(session, case, principal, "objection", reason, None, now)
@@ -180,7 +180,7 @@ async def _approve_recommended(
     settings: Settings,
 ) -> Case:
     case = await _locked(session, application_id)
-    require_region(principal, case.hukou_region)
+    require_region(principal, case.hukou_region, not_found=no_case(application_id))
     _expect(case, steps.COUNTY_APPROVAL, "approve")
     process = Process.of(await policies_store.in_force_or_none(session, precheck.province_of(case), china_date(now)))
     resolved = await decisions.resolve(session, case, None, reason)
@@ -193,8 +193,13 @@ async def _approve_recommended(
 async def _locked(session: AsyncSession, application_id: uuid.UUID) -> Case:
     case = await repository.lock_case(session, application_id)
     if case is None:
-        raise NotFound(f"no case {application_id}")
+        raise NotFound(no_case(application_id))
     return case
+
+
+def no_case(application_id: uuid.UUID) -> str:
+    """The one answer for a case that does not exist and for one outside the caller's region."""
+    return f"no case {application_id}"
 
 
 def _expect(case: Case, step: str, what: str) -> None:

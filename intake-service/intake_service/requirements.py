@@ -56,9 +56,10 @@ async def end_rule(session: AsyncSession, principal: Principal, rule_id: uuid.UU
     """Rules are never deleted (a past checklist must stay explainable); they end on a date."""
     require_role(principal, Role.PROVINCIAL_ADMIN)
     rule = await repository.get_rule(session, rule_id)
+    missing = f"no material rule {rule_id}"
     if rule is None:
-        raise NotFound(f"no material rule {rule_id}")
-    require_region(principal, rule.region.ljust(6, "0"))
+        raise NotFound(missing)
+    require_region(principal, rule.region.ljust(6, "0"), not_found=missing)
     if effective_to <= rule.effective_from:
         raise Unprocessable.at(("body", "effective_to"), "a rule ends after it starts")
     if rule.effective_to is not None and rule.effective_to < effective_to:

@@ -12,6 +12,7 @@ from subsidy_shared.auth import CurrentPrincipal
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
 from subsidy_shared.events import Subsidy
+from subsidy_shared.pagination import Cursor
 from subsidy_shared.validators import RegionCode
 from subsidy_shared.workdays import china_date
 
@@ -125,6 +126,8 @@ async def upload_material(
     now: NowDep,
 ) -> MaterialUploaded:
     limit: int = request.app.state.settings.materials_max_bytes
+    # The form was spooled before this runs, bounded by the request cap (max_upload_bytes, just above `limit`);
+    # one byte past `limit` is enough to refuse the file.
     content = await file.read(limit + 1)
     material = await materials.upload(
         session, principal, application_id, kind, file.filename or "", content, limit, now
@@ -172,7 +175,7 @@ async def list_applications(
     session: SessionDep,
     principal: CurrentPrincipal,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> ApplicationList:
     """Applications accepted in or belonging to the caller's region, personal data masked."""
     return await service.list_applications(session, principal, limit, cursor)

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from subsidy_shared.events import Subsidy, SubsidyOutcome
 from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict, SubsidyList
 from subsidy_shared.regions import InvalidRegion, parse_region
+from subsidy_shared.text import Line, Note, Text
 from subsidy_shared.validators import CertificateNumber, RegionCode
 from subsidy_shared.workdays import DeadlineState
 
@@ -121,7 +122,7 @@ class ApplicationList(BaseModel):
 class NotificationCreate(Strict):
     channel: Literal["sms", "phone", "in_person", "letter"]
     notified_at: AwareDatetime | None = Field(default=None, description="when the applicant was told; default now")
-    note: str | None = Field(default=None, max_length=200)
+    note: Note | None = None
 
 
 class NotificationRead(BaseModel):
@@ -135,7 +136,7 @@ class NotificationRead(BaseModel):
 
 
 class WithdrawalCreate(Strict):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Annotated[Text, Field(min_length=1, max_length=200)]
 
 
 class MaterialRuleCreate(Strict):
@@ -143,7 +144,7 @@ class MaterialRuleCreate(Strict):
 
     region: str = Field(pattern=r"^[0-9]{2}([0-9]{2}){0,2}$", description="2-digit province, 4 city, 6 county")
     kind: MaterialKind
-    label: str = Field(min_length=1, max_length=60)
+    label: Annotated[Line, Field(min_length=1, max_length=60)]
     subsidy: Subsidy | None = None
     proxy_only: bool = False
     effective_from: date

@@ -139,9 +139,10 @@ async def get_application(
 ) -> Application:
     require_role(principal, *CASE_READERS)
     application = await repository.get_application(session, application_id, for_update=for_update)
+    missing = f"no application {application_id}"
     if application is None:
-        raise NotFound(f"no application {application_id}")
-    require_region(principal, application.accepting_region, application.hukou_region)
+        raise NotFound(missing)
+    require_region(principal, application.accepting_region, application.hukou_region, not_found=missing)
     return application
 
 

@@ -77,9 +77,10 @@ def control_line(count: int, total_fen: int) -> bytes:
 async def _readable_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> PaymentRun:
     require_role(principal, *FILE_READERS)
     run = await repository.get_run(session, run_id)
+    missing = f"no payment run {run_id}"
     if run is None:
-        raise NotFound(f"no payment run {run_id}")
-    require_region(principal, run.region)
+        raise NotFound(missing)
+    require_region(principal, run.region, not_found=missing)
     if run.status != "completed":
         raise Conflict(f"payment run {run_id} is {run.status}: its bank files exist once it has completed")
     return run

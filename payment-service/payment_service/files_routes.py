@@ -8,12 +8,16 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import Field, TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 from subsidy_shared.auth import CurrentPrincipal
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
 from subsidy_shared.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
-from subsidy_shared.validators import RegionCode
+from subsidy_shared.money import Month
+from subsidy_shared.pagination import Cursor
+from subsidy_shared.text import Line
+from subsidy_shared.validators import AreaCode, RegionCode
 from subsidy_shared.workdays import china_date
 
 from payment_service import bankfiles, publicity, reconciliation, reports
@@ -28,12 +32,26 @@ from payment_service.files_schemas import (
     RecoveryReport,
 )
 from payment_service.rules import parse_month
+from payment_service.settings import MAX_RETURN_FILE_BYTES
 
 router = APIRouter(prefix="/v1")
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-MonthQuery = Annotated[str, Query(pattern=MONTH_PATTERN, description="YYYY-MM", examples=["2026-11"])]
-BankQuery = Annotated[str, Query(min_length=2, max_length=60, examples=["中国农业银行"])]
-MAX_RETURN_FILE_BYTES = 256 * 1024 * 1024  # a million lines of ~60 bytes, with room to spare
+MonthQuery = Annotated[Month, Query(description="YYYY-MM (1900–2099)", examples=["2026-11"])]
+BankName = Annotated[Line, Field(min_length=2, max_length=60, examples=["中国农业银行"])]
+BankQuery = Annotated[BankName, Query()]
+# Payments are kept by county: reports._scope refuses a level the report does not cover and says which it wants.
+AreaQuery = Annotated[AreaCode, Query(description="a county, city or province (6 digits)")]
+CountyQuery = Annotated[
+    AreaCode,
+    Query(
+        description="a county (6 digits, not ending in 00)",
+        json_schema_extra={"pattern": r"^[0-9]{4}(0[1-9]|[1-9][0-9])$"},
+    ),
+]
+ProvinceQuery = Annotated[
+    AreaCode,
+    Query(description="a province (6 digits ending in 0000)", json_schema_extra={"pattern": r"^[0-9]{2}0000$"}),
+]
+_BANK_NAME: TypeAdapter[str] = TypeAdapter(BankName)
 _RETURN_FILE_BODY = {
     "requestBody": {
         "required": True,
@@ -91,7 +109,7 @@ async def reconcile(
     session: SessionDep,
     principal: CurrentPrincipal,
     now: NowDep,
-    bank: Annotated[str | None, Query(min_length=2, max_length=60)] = None,
+    bank: Annotated[BankName | None, Query()] = None,
 ) -> ReconciliationRead:
     """The bank's return file (multipart `file` + `bank`, or a text/csv body with ?bank=): bad lines are
     listed with their line number, good ones applied; the same file twice changes nothing."""
@@ -102,22 +120,34 @@ async def reconcile(
 
 async def _return_file(request: Request, bank: str | None) -> tuple[bytes, str]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    where = ("query", "bank")
     if media_type == "multipart/form-data":
         async with request.form(max_files=1, max_fields=4) as form:
             upload, field = form.get("file"), form.get("bank")
             if not isinstance(upload, UploadFile):
                 raise Unprocessable.at(("body", "file"), "the return file is missing")
             content = await upload.read(MAX_RETURN_FILE_BYTES + 1)
-            bank = field if isinstance(field, str) and field.strip() else bank
+            if isinstance(field, str) and field.strip():
+                bank, where = field, ("body", "bank")
     elif media_type in ("text/csv", "text/plain"):
         content = await _body(request)
     else:
         raise UnsupportedMediaType("send the return file as multipart/form-data (file, bank) or as text/csv")
     if len(content) > MAX_RETURN_FILE_BYTES:
-        raise PayloadTooLarge(f"a return file is at most {MAX_RETURN_FILE_BYTES} bytes")
+        raise PayloadTooLarge(
+            f"a return file is at most {MAX_RETURN_FILE_BYTES} bytes", limit_bytes=MAX_RETURN_FILE_BYTES
+        )
     if bank is None or not 2 <= len(bank.strip()) <= 60:
-        raise Unprocessable.at(("query", "bank"), "name the bank whose return file this is")
-    return content, bank.strip()
+        raise Unprocessable.at(where, "name the bank whose return file this is")
+    return content, _bank_name(bank.strip(), where)
+
+
+def _bank_name(bank: str, where: tuple[str, str]) -> str:
+    """The multipart `bank` field is read by hand: the same check as the query parameter."""
+    try:
+        return _BANK_NAME.validate_python(bank)
+    except ValidationError as exc:
+        raise Unprocessable.at(where, str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
 
 
 async def _body(request: Request) -> bytes:
@@ -140,7 +170,7 @@ async def get_publicity(
     region: RegionCode | None = None,
     format: Literal["json", "csv"] = "json",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> PublicityList | StreamingResponse:
     """公示 of a month (default: the caller's region): masked names and ID numbers, no account, no grade."""
     region = region or principal.region
@@ -156,7 +186,7 @@ async def get_publicity(
 
 @router.get("/reports/totals", tags=["reports"])
 async def month_totals(
-    region: RegionCode, month: MonthQuery, session: SessionDep, principal: CurrentPrincipal
+    region: AreaQuery, month: MonthQuery, session: SessionDep, principal: CurrentPrincipal
 ) -> MonthTotals:
     """A month's lines and amounts by county, subsidy and tier."""
     return await reports.month_totals(session, principal, region, parse_month(month))
@@ -164,7 +194,7 @@ async def month_totals(
 
 @router.get("/reports/funding-request", tags=["reports"])
 async def funding_request(
-    county: RegionCode, month: MonthQuery, session: SessionDep, principal: CurrentPrincipal
+    county: CountyQuery, month: MonthQuery, session: SessionDep, principal: CurrentPrincipal
 ) -> FundingRequest:
     """资金申请: what the county's run of the month would pay, per subsidy, before it runs."""
     return await reports.funding_request(session, principal, county, parse_month(month))
@@ -172,7 +202,7 @@ async def funding_request(
 
 @router.get("/reports/non-monthly", tags=["reports"])
 async def non_monthly(
-    province: RegionCode,
+    province: ProvinceQuery,
     year: Annotated[int, Query(ge=2000, le=2100)],
     session: SessionDep,
     principal: CurrentPrincipal,
@@ -183,6 +213,6 @@ async def non_monthly(
 
 
 @router.get("/reports/recovery", tags=["reports"])
-async def recovery_report(region: RegionCode, session: SessionDep, principal: CurrentPrincipal) -> RecoveryReport:
+async def recovery_report(region: AreaQuery, session: SessionDep, principal: CurrentPrincipal) -> RecoveryReport:
     """Overpayments per county and in total: owed, recovered, outstanding."""
     return await reports.recovery(session, principal, region)

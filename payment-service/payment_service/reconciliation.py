@@ -152,9 +152,10 @@ async def reconcilable_run(session: AsyncSession, principal: Principal, run_id: 
     """Checked before the file is read: nobody uploads 200 MB to be told 403."""
     require_role(principal, *RECONCILERS)
     run = await repository.get_run(session, run_id)
+    missing = f"no payment run {run_id}"
     if run is None:
-        raise NotFound(f"no payment run {run_id}")
-    require_region(principal, run.region)
+        raise NotFound(missing)
+    require_region(principal, run.region, not_found=missing)
     if run.status != "completed":
         raise Conflict(f"payment run {run_id} is {run.status}: nothing has been sent to a bank")
     return run

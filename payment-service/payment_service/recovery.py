@@ -128,9 +128,10 @@ async def record_repayment(
     """The person (or family) paid back: never more than is still owed."""
     require_role(principal, Role.COUNTY_CIVIL_AFFAIRS)
     debt = await repository.overpayment(session, overpayment_id, lock=True)
+    missing = f"no overpayment {overpayment_id}"
     if debt is None:
-        raise NotFound(f"no overpayment {overpayment_id}")
-    require_region(principal, debt.county)
+        raise NotFound(missing)
+    require_region(principal, debt.county, not_found=missing)
     outstanding = debt.total_fen - debt.recovered_fen
     if amount_fen > outstanding:
         raise Unprocessable.at(("body", "amount_fen"), f"only {outstanding} 分 is still owed")

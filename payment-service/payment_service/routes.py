@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from subsidy_shared.auth import CurrentPrincipal
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
+from subsidy_shared.validators import PersonKey
 from subsidy_shared.workdays import china_date
 
 from payment_service import recovery, runs, service
@@ -25,7 +25,6 @@ from payment_service.schemas import (
 )
 
 router = APIRouter(prefix="/v1")
-PersonKey = Annotated[str, Path(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 @router.post("/payment-runs", status_code=201, tags=["runs"])

@@ -140,9 +140,10 @@ async def _complete(session: AsyncSession, run: PaymentRun, now: datetime) -> No
 
 
 async def get_run(session: AsyncSession, principal: Principal, run_id: uuid.UUID) -> PaymentRun:
-    run = await repository.get_run(session, run_id)
-    if run is None:
-        raise NotFound(f"no payment run {run_id}")
     require_role(principal, *CASE_READERS)
-    require_region(principal, run.region)
+    run = await repository.get_run(session, run_id)
+    missing = f"no payment run {run_id}"
+    if run is None:
+        raise NotFound(missing)
+    require_region(principal, run.region, not_found=missing)
     return run

@@ -11,6 +11,7 @@ from subsidy_shared.events import Subsidy
 from subsidy_shared.ids import mask_account, mask_id_number, mask_name
 from subsidy_shared.inputs import BankAccountIn, Strict
 from subsidy_shared.money import Fen, Month
+from subsidy_shared.text import Line, Text
 from subsidy_shared.validators import RegionCode
 
 from payment_service.models import Entitlement, Hold, Overpayment, PaymentRun, RatePeriod, Recovery
@@ -236,14 +237,14 @@ class BackpayCreate(Strict):
 
     subsidy: Subsidy
     months: Annotated[int, Field(ge=1, le=3)]
-    reason: Annotated[str, Field(min_length=4, max_length=500)]
+    reason: Annotated[Text, Field(min_length=4, max_length=500)]
 
 
 class BankAccountUpdate(Strict):
     bank_account: BankAccountIn
-    reason: Annotated[str, Field(min_length=2, max_length=500)]
+    reason: Annotated[Text, Field(min_length=2, max_length=500)]
 
 
 class RepaymentCreate(Strict):
     amount_fen: Annotated[Fen, Field(gt=0)]
-    reference: Annotated[str, Field(min_length=1, max_length=200, description="receipt or transfer number")]
+    reference: Annotated[Line, Field(min_length=1, max_length=200, description="receipt or transfer number")]

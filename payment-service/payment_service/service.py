@@ -34,9 +34,10 @@ async def _entitlements(
     session: AsyncSession, principal: Principal, person_key: str, lock: bool = False
 ) -> list[Entitlement]:
     rows = list(await repository.entitlements_of(session, person_key, lock=lock))
+    missing = f"no entitlement is recorded for person {person_key}"
     if not rows:
-        raise NotFound(f"no entitlement is recorded for person {person_key}")
-    require_region(principal, *(r.hukou_region for r in rows))
+        raise NotFound(missing)
+    require_region(principal, *(r.hukou_region for r in rows), not_found=missing)
     return rows
 
 

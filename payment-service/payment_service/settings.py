@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Literal
 
 from pydantic import AliasChoices, Field
+from subsidy_shared.limits import MULTIPART_ALLOWANCE
 from subsidy_shared.settings import ServiceSettings
+
+MAX_RETURN_FILE_BYTES = 256 * 1024 * 1024  # a million lines of ~60 bytes, with room to spare
 
 
 class Settings(ServiceSettings):
@@ -16,3 +19,5 @@ class Settings(ServiceSettings):
     )
     # SUBSIDY_BANK_FILE_ENCODING: what the banks' systems read; most domestic bank interfaces expect GBK.
     bank_file_encoding: Literal["utf-8", "gbk"] = "gbk"
+    # SUBSIDY_MAX_UPLOAD_BYTES: the request cap, a return file at its limit in its multipart framing.
+    max_upload_bytes: int = Field(default=MAX_RETURN_FILE_BYTES + MULTIPART_ALLOWANCE, ge=1024, le=1024 * 1024 * 1024)

@@ -15,6 +15,7 @@ from subsidy_shared import audit
 from subsidy_shared.auth import Principal, Role, require_region, require_role
 from subsidy_shared.errors import Conflict, NotFound, Unprocessable
 from subsidy_shared.ids import mask_id_number
+from subsidy_shared.money import MONTH_PATTERN
 from subsidy_shared.pagination import decode_cursor, encode_cursor
 from subsidy_shared.policy import PolicyBook
 from subsidy_shared.regions import covers, region_prefix
@@ -24,6 +25,8 @@ from review_service import access, policies, rules
 from review_service.models import Campaign
 from review_service.repository import work
 from review_service.schemas import (
+    QUARTER,
+    YEAR,
     CampaignCreate,
     CampaignItemList,
     CampaignItemRead,
@@ -45,16 +48,16 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "annual_review": Kind((Role.PROVINCIAL_ADMIN,), r"^\d{4}$", (6,), "a province (e.g. 230000) and a year (2026)"),
+    "annual_review": Kind((Role.PROVINCIAL_ADMIN,), YEAR, (6,), "a province (e.g. 230000) and a year (2026)"),
     "monthly_check": Kind(
         (Role.TOWNSHIP_REVIEWER, Role.COUNTY_CIVIL_AFFAIRS, Role.COUNTY_DISABILITY_FEDERATION),
-        r"^\d{4}-(0[1-9]|1[0-2])$",
+        MONTH_PATTERN,
         (9, 12),
         "a township or village and a month (2026-11)",
     ),
     "quarterly_comparison": Kind(
         (Role.COUNTY_CIVIL_AFFAIRS, Role.COUNTY_DISABILITY_FEDERATION, Role.PROVINCIAL_ADMIN),
-        r"^\d{4}-Q[1-4]$",
+        QUARTER,
         (6,),
         "a county, city or province and a quarter (2026-Q4)",
     ),
@@ -160,9 +163,10 @@ async def check_item(
 ) -> CampaignItemRead:
     require_role(principal, *access.FIELD_WORKERS)
     item = await work.lock_item(session, campaign_id, item_id)
+    missing = f"campaign {campaign_id} has no item {item_id}"
     if item is None:
-        raise NotFound(f"campaign {campaign_id} has no item {item_id}")
-    require_region(principal, item.township or item.county)
+        raise NotFound(missing)
+    require_region(principal, item.township or item.county, not_found=missing)
     if item.status == "done":
         raise Conflict(f"item {item_id} was checked by {item.checked_by}", checked_at=str(item.checked_at))
     item.status, item.outcome, item.method, item.note = "done", body.outcome, body.method, body.note

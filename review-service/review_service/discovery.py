@@ -63,9 +63,10 @@ async def informed(
     cards = [r for r in records if r.record_kind == "certificate" and r.in_force]
     dibao = [r for r in records if r.record_kind == "dibao" and r.in_force]
     place = next((r.region for r in [*cards, *dibao] if r.region), None)
+    missing = f"the registry holds no valid certificate with a region for {person_key}"
     if not cards or place is None:
-        raise NotFound(f"the registry holds no valid certificate with a region for {person_key}")
-    require_region(principal, place)
+        raise NotFound(missing)
+    require_region(principal, place, not_found=missing)
     subsidies = body.subsidies or _qualifying(dibao != [], min(c.grade or 4 for c in cards))
     if not subsidies:
         raise Unprocessable.at(("body", "subsidies"), "the registry shows no subsidy this person qualifies for")

@@ -122,9 +122,10 @@ async def list_findings(
 async def get_finding(session: AsyncSession, principal: Principal, finding_id: uuid.UUID) -> Finding:
     access.readable_region(principal, None)
     finding = await repo.get_finding(session, finding_id)
+    missing = f"no finding {finding_id}"
     if finding is None:
-        raise NotFound(f"no finding {finding_id}")
-    require_region(principal, finding.hukou_region)
+        raise NotFound(missing)
+    require_region(principal, finding.hukou_region, not_found=missing)
     return finding
 
 
@@ -137,9 +138,10 @@ async def conclude(
     """县级民政 decides: continue, suspend, terminate or change the rate; payment and eligibility act on it."""
     require_role(principal, *access.CONCLUDERS)
     finding = await repo.lock_finding(session, finding_id)
+    missing = f"no finding {finding_id}"
     if finding is None:
-        raise NotFound(f"no finding {finding_id}")
-    require_region(principal, finding.hukou_region)
+        raise NotFound(missing)
+    require_region(principal, finding.hukou_region, not_found=missing)
     if finding.status != "open":
         raise Conflict(f"finding {finding_id} is already concluded", conclusion=finding.conclusion)
     subsidies = body.subsidies or finding.subsidies

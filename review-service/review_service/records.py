@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import math
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 from subsidy_shared.events import RecordKind
 from subsidy_shared.policy.model import MULTIPLE
 from subsidy_shared.registry import IN_FORCE_CHANGES
+from subsidy_shared.text import unstorable_text
 from subsidy_shared.validators import IdNumber, RegionCode
 
 CERTIFICATE_CHANGES = frozenset(
@@ -44,7 +44,6 @@ DATED_KINDS = frozenset({"death", "cremation", "declared_death", "missing", "huk
 _ISSUING = frozenset({"issued", "changed", "renewed", "reissued"})
 REQUIRED_COLUMNS = ("source", "record_id", "record_kind", "change", "id_number")
 MAX_DEPTH = 16  # how deep facts may nest: a registry fact is flat, a certificate's components one list deep
-_UNSTORABLE_TEXT = re.compile("[\x00\ud800-\udfff]")  # PostgreSQL text and jsonb hold neither
 
 # No `|`: these travel in list cursors.
 Text = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^|\r\n]+$")]
@@ -214,9 +213,8 @@ def unstorable(value: Any, loc: str = "", depth: int = 0) -> str | None:
     past MAX_DEPTH), naming where but never the value; None when it can."""
     where = loc or "line"
     if isinstance(value, str):
-        return (
-            f"{where}: text holds a NUL character or an unpaired surrogate" if _UNSTORABLE_TEXT.search(value) else None
-        )
+        reason = unstorable_text(value)
+        return f"{where}: {reason}" if reason is not None else None
     if isinstance(value, float) and not math.isfinite(value):
         return f"{where}: NaN and infinite numbers cannot be stored"
     if isinstance(value, dict | list) and depth > MAX_DEPTH:
@@ -225,7 +223,7 @@ def unstorable(value: Any, loc: str = "", depth: int = 0) -> str | None:
         return next((f for f in (unstorable(v, where, depth + 1) for v in value) if f is not None), None)
     if isinstance(value, dict):
         for key, item in value.items():
-            if _UNSTORABLE_TEXT.search(str(key)):
+            if unstorable_text(str(key)) is not None:
                 return f"{where}: a key holds a NUL character or an unpaired surrogate"
             # Columns are named; keys inside facts are not (a key could carry personal data).
             here = (key if key in RecordLine.model_fields else "line") if depth == 0 else where

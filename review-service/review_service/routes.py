@@ -9,6 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from subsidy_shared.auth import CurrentPrincipal, require_role
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
+from subsidy_shared.pagination import Cursor
+from subsidy_shared.text import Line
+from subsidy_shared.validators import PersonKey, RegionCode
 
 from review_service import access, campaigns, comparison, discovery, findings, imports, reminders, survival, uploads
 from review_service.schemas import (
@@ -27,6 +30,7 @@ from review_service.schemas import (
     InformedRead,
     ItemCheckCreate,
     OverdueList,
+    Quarter,
     QuarterlyReport,
     ReminderList,
     ReminderRunRead,
@@ -45,6 +49,7 @@ def _settings(request: Request) -> Settings:
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 Limit = Annotated[int, Query(ge=1, le=500)]
+Region = Annotated[RegionCode | None, Query(description="default: the caller's region")]
 _LINES = {"type": "string", "description": "one record per line"}
 _UPLOAD: dict[str, Any] = {
     "requestBody": {
@@ -95,11 +100,11 @@ async def get_comparison_run(run_id: uuid.UUID, session: SessionDep, principal: 
 async def list_findings(
     session: SessionDep,
     principal: CurrentPrincipal,
-    region: str | None = None,
+    region: Region = None,
     status: Literal["open", "concluded"] | None = None,
-    rule_id: str | None = None,
+    rule_id: Annotated[Line | None, Query(max_length=100, examples=["death.recorded"])] = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> FindingList:
     """A region's findings, oldest first, personal data masked."""
     return await findings.list_findings(session, principal, region, status, rule_id, limit, cursor)
@@ -140,10 +145,10 @@ async def list_campaign_items(
     campaign_id: uuid.UUID,
     session: SessionDep,
     principal: CurrentPrincipal,
-    region: str | None = None,
+    region: Region = None,
     status: Literal["pending", "done"] | None = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> CampaignItemList:
     return await campaigns.items(session, principal, campaign_id, region, status, limit, cursor)
 
@@ -165,8 +170,8 @@ async def quarterly_comparison(
     session: SessionDep,
     principal: CurrentPrincipal,
     now: NowDep,
-    region: str | None = None,
-    quarter: Annotated[str | None, Query(description="e.g. 2026-Q4; default: this quarter")] = None,
+    region: Region = None,
+    quarter: Annotated[Quarter | None, Query(description="e.g. 2026-Q4; default: this quarter")] = None,
 ) -> QuarterlyReport:
     """Applications and beneficiaries against certificate data: every mismatch listed."""
     return await campaigns.quarterly_report(session, principal, region, quarter, now)
@@ -179,9 +184,9 @@ async def quarterly_comparison(
 async def list_expiry_reminders(
     session: SessionDep,
     principal: CurrentPrincipal,
-    region: str | None = None,
+    region: Region = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> ReminderList:
     """Certificates reminded of their expiry, per township, soonest expiry first."""
     return await reminders.list_reminders(session, principal, region, limit, cursor)
@@ -209,9 +214,9 @@ async def list_overdue_survival_checks(
     principal: CurrentPrincipal,
     now: NowDep,
     settings: SettingsDep,
-    region: str | None = None,
+    region: Region = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> OverdueList:
     return await survival.overdue(session, principal, region, limit, cursor, now, settings.survival_check_months)
 
@@ -221,9 +226,9 @@ async def list_discovery(
     session: SessionDep,
     principal: CurrentPrincipal,
     now: NowDep,
-    region: str | None = None,
+    region: Region = None,
     limit: Limit = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> DiscoveryList:
     """政策找人: who the registry says qualifies and neither gets the subsidy nor applied, per township."""
     return await discovery.listing(session, principal, region, limit, cursor, now)
@@ -231,7 +236,7 @@ async def list_discovery(
 
 @router.post("/discovery/{person_key}/informed", status_code=201, tags=["discovery"])
 async def record_informed(
-    person_key: str, body: InformedCreate, session: SessionDep, principal: CurrentPrincipal, now: NowDep
+    person_key: PersonKey, body: InformedCreate, session: SessionDep, principal: CurrentPrincipal, now: NowDep
 ) -> InformedRead:
     """Someone was told of the policy (P8: a later application gets no backpay)."""
     return await discovery.informed(session, principal, person_key, body, now)

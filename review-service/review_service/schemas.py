@@ -9,16 +9,26 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from subsidy_shared.events import FindingAction, Subsidy
 from subsidy_shared.ids import mask_id_number, mask_name
-from subsidy_shared.money import Month
-from subsidy_shared.validators import RegionCode
+from subsidy_shared.money import YEAR_PATTERN, Month
+from subsidy_shared.text import Reason, Text
+from subsidy_shared.validators import PersonKey, RegionCode, matching
 
 from review_service.models import CampaignItem, CertificateReminder, Finding
 from review_service.rules import shown_evidence
 
-ReasonText = Annotated[str, Field(min_length=1, max_length=2000)]
 CampaignKind = Literal["annual_review", "monthly_check", "quarterly_comparison"]
 CheckMethod = Literal["face_recognition", "home_visit", "video"]
 InformChannel = Literal["visit", "phone", "sms", "letter", "in_person"]
+# Periods share the years a Month may have (money.YEAR_PATTERN).
+YEAR = f"^{YEAR_PATTERN}$"
+QUARTER = f"^{YEAR_PATTERN}-Q[1-4]$"
+PERIOD = f"^{YEAR_PATTERN}(-(0[1-9]|1[0-2])|-Q[1-4])?$"
+Quarter = Annotated[
+    str,
+    Field(json_schema_extra={"pattern": QUARTER}, examples=["2026-Q4"]),
+    matching(QUARTER, "a quarter is written 2026-Q4"),
+]
+FieldNote = Annotated[Text, Field(max_length=2000)]
 
 
 class Body(BaseModel):
@@ -112,7 +122,7 @@ class ConclusionCreate(Body):
     """A county official's decision on a finding (县级民政 会同残联, 70号 item 8)."""
 
     action: FindingAction
-    reason: ReasonText
+    reason: Reason
     effective_month: Month | None = Field(default=None, description="first month not paid; default: the finding's")
     subsidies: list[Subsidy] | None = Field(default=None, min_length=1, description="default: the finding's")
 
@@ -124,7 +134,7 @@ class CampaignCreate(Body):
     kind: CampaignKind
     region: RegionCode
     period: str = Field(
-        pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$",
+        pattern=PERIOD,
         description="annual_review: 2026; monthly_check: 2026-11; quarterly_comparison: 2026-Q4",
     )
 
@@ -193,7 +203,7 @@ class CampaignItemList(BaseModel):
 class ItemCheckCreate(Body):
     outcome: Literal["confirmed", "changed", "not_found"]
     method: Literal["data_comparison", "home_visit", "phone", "video", "interview", "self_declaration"]
-    note: str | None = Field(default=None, max_length=2000)
+    note: FieldNote | None = None
 
 
 class MismatchRead(BaseModel):
@@ -255,11 +265,11 @@ class ReminderRunRead(BaseModel):
 
 
 class SurvivalCheckCreate(Body):
-    person_key: str = Field(min_length=1, max_length=128)
+    person_key: PersonKey
     method: CheckMethod
     result: Literal["passed", "failed"]
     checked_on: date | None = Field(default=None, description="default: today (Beijing time)")
-    note: str | None = Field(default=None, max_length=2000)
+    note: FieldNote | None = None
 
 
 class SurvivalCheckRead(BaseModel):

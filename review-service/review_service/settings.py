@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
+from subsidy_shared.limits import MULTIPART_ALLOWANCE
 from subsidy_shared.settings import ServiceSettings
 
 
@@ -22,3 +23,10 @@ class Settings(ServiceSettings):
     # Background loops (only with run_background_tasks): comparison of every region, and the reminders.
     comparison_every_seconds: float = Field(default=3600.0, gt=0)
     reminders_every_seconds: float = Field(default=3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _upload_cap_fits_an_import(self) -> Settings:
+        # Unless set on its own, the request cap follows the import limit: a lower one would refuse good files.
+        if "max_upload_bytes" not in self.model_fields_set:
+            self.max_upload_bytes = self.import_max_bytes + MULTIPART_ALLOWANCE
+        return self

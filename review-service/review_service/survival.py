@@ -26,9 +26,10 @@ async def record_check(
     """A passed check resets the clock; a failed one raises a finding (suggested: suspend)."""
     require_role(principal, *access.FIELD_WORKERS)
     rows = [b for b in await readmodels.beneficiaries_of(session, body.person_key) if b.status != "terminated"]
+    missing = f"no beneficiary {body.person_key}"
     if not rows:
-        raise NotFound(f"no beneficiary {body.person_key}")
-    require_region(principal, rows[0].hukou_region)
+        raise NotFound(missing)
+    require_region(principal, rows[0].hukou_region, not_found=missing)
     today = china_date(now)
     checked_on = body.checked_on or today
     if checked_on > today:

@@ -8,6 +8,7 @@ from typing import Literal
 from fastapi import Request
 from starlette.datastructures import UploadFile
 from subsidy_shared.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from subsidy_shared.limits import MULTIPART_ALLOWANCE
 
 Format = Literal["jsonl", "csv"]
 JSONL_TYPES = frozenset(
@@ -15,14 +16,13 @@ JSONL_TYPES = frozenset(
 )
 CSV_TYPES = frozenset({"text/csv", "application/csv"})
 _SUFFIXES: dict[str, Format] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
-_MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 
 
 async def read_upload(request: Request, limit: int) -> tuple[str, Format]:
     """The uploaded text and its format; 413 past `limit` bytes, 415 for anything but JSON lines or CSV."""
     content_type = _media_type(request.headers.get("content-type"))
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
+    if declared is not None and declared.isdigit() and int(declared) > limit + MULTIPART_ALLOWANCE:
         raise _too_large(limit)
     if content_type == "multipart/form-data":
         async with request.form(max_files=1, max_fields=4) as form:

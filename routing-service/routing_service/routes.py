@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query, Request, Response
 from subsidy_shared.auth import CurrentPrincipal
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
-from subsidy_shared.validators import RegionCode
+from subsidy_shared.pagination import Cursor
+from subsidy_shared.validators import AreaCode
 from subsidy_shared.workdays import china_date
 
 from routing_service import deadlines, exchange_service, service, views
@@ -25,9 +26,9 @@ async def list_overdue(
     session: SessionDep,
     principal: CurrentPrincipal,
     now: NowDep,
-    region: RegionCode | None = None,
+    region: Annotated[AreaCode | None, Query(description="a county, city or province; default: the caller's")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor | None = None,
 ) -> OverdueList:
     """Cases with a breached clock in `region` (default: the caller's), oldest due date first; masked."""
     return await deadlines.list_overdue(session, principal, region, limit, cursor, now)

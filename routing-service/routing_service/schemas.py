@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 from subsidy_shared.events import ScopeName, Subsidy, SubsidyOutcome
 from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict, SubsidyList
+from subsidy_shared.text import Line, Text
 from subsidy_shared.validators import CertificateNumber, RegionCode, TownshipCode
 
 from routing_service.rules import ClockState
@@ -119,8 +120,8 @@ class ExchangeCaseCreate(Strict):
 
 
 class ReasonIn(Strict):
-    rule_id: str = Field(min_length=1, max_length=100)
-    text: str = Field(min_length=1, max_length=500)
+    rule_id: Annotated[Line, Field(min_length=1, max_length=100)]
+    text: Annotated[Text, Field(min_length=1, max_length=500)]
 
 
 class OutcomeIn(Strict):
@@ -140,7 +141,7 @@ class ExchangeDecisionCreate(Strict):
 
     application_id: uuid.UUID
     decided_at: AwareDatetime
-    decided_by: str = Field(min_length=1, max_length=100)
+    decided_by: Annotated[Line, Field(min_length=1, max_length=100)]
     outcomes: list[OutcomeIn] = Field(min_length=1, max_length=2)
 
     @field_validator("outcomes")

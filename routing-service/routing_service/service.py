@@ -10,7 +10,7 @@ from datetime import datetime
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import outbox
-from subsidy_shared.auth import Principal, require_region
+from subsidy_shared.auth import CASE_READERS, Principal, require_region, require_role
 from subsidy_shared.errors import Conflict, NotFound
 from subsidy_shared.events import (
     ApplicantNotifiedData,
@@ -236,8 +236,11 @@ async def record_notified(session: AsyncSession, data: ApplicantNotifiedData) ->
 
 
 async def get_case(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> Case:
+    """A case file: for officials of its regions; another province's system reads only through the exchange."""
+    require_role(principal, *CASE_READERS)
     case = await repository.get_case(session, application_id)
+    missing = f"no case {application_id}"
     if case is None:
-        raise NotFound(f"no case {application_id}")
-    require_region(principal, case.accepting_region, case.hukou_region)
+        raise NotFound(missing)
+    require_region(principal, case.accepting_region, case.hukou_region, not_found=missing)
     return case

@@ -52,12 +52,24 @@ def token(
     role: Annotated[Role, typer.Option(help="one of the roles in DESIGN.md §7")],
     region: Annotated[str, typer.Option(help="region code the token's authority covers")],
     sub: Annotated[str, typer.Option(help="subject (user id)")] = "dev-user",
-    hours: Annotated[int, typer.Option(min=1, max=720)] = 12,
+    hours: Annotated[int, typer.Option(min=1, help="lifetime, at most SUBSIDY_JWT_MAX_TTL_SECONDS")] = 12,
 ) -> None:
     """Mint a development token (dev signing key; refused when SUBSIDY_ENV=prod)."""
+    # Read before the settings: prod settings may be incomplete here, and the refusal must be this one.
+    if os.environ.get("SUBSIDY_ENV", "").strip().lower() == "prod":
+        typer.echo(
+            "subsidyctl token is refused when SUBSIDY_ENV=prod: tokens come from the identity provider", err=True
+        )
+        raise typer.Exit(2)
     settings = _settings()
+    ttl = timedelta(hours=hours)
+    if ttl.total_seconds() > settings.jwt_max_ttl_seconds:
+        raise typer.BadParameter(
+            f"the services refuse tokens living over {settings.jwt_max_ttl_seconds} s", param_hint="--hours"
+        )
     principal = Principal(sub=sub, role=role, region=region)
-    print(issue_token(principal, settings.jwt_signing_key, settings.jwt_algorithm, timedelta(hours=hours)))
+    key, algorithm = settings.jwt_signing_key, settings.jwt_algorithm
+    print(issue_token(principal, key, algorithm, ttl, issuer=settings.jwt_issuer, audience=settings.jwt_audience))
 
 
 @app.command()

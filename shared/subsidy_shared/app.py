@@ -13,12 +13,15 @@ import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from prometheus_fastapi_instrumentator import Instrumentator
+from pydantic import BaseModel
 
 from subsidy_shared import audit
 from subsidy_shared.bus import ConsumerRunner, Handler, ensure_topics, make_producer
 from subsidy_shared.db import make_engine, make_sessionmaker
 from subsidy_shared.errors import Forbidden, install_error_handlers, problem
+from subsidy_shared.limits import BodyLimit
 from subsidy_shared.logs import configure_logging
+from subsidy_shared.openapi import install_openapi
 from subsidy_shared.outbox import OutboxRelay
 from subsidy_shared.settings import ServiceSettings
 
@@ -76,12 +79,14 @@ def create_service_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.add_exception_handler(Forbidden, _audited_denial)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, max_json_bytes=settings.max_json_bytes, max_upload_bytes=settings.max_upload_bytes)
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)
     Instrumentator(excluded_handlers=["/metrics", "/healthz", "/readyz"]).instrument(app).expose(
         app, include_in_schema=False
     )
+    install_openapi(app)
     return app
 
 
@@ -124,11 +129,16 @@ async def _audited_denial(request: Request, exc: Forbidden) -> JSONResponse:
                     "http",
                     request.url.path,
                     allowed=False,
-                    after={"reason": exc.message},
+                    after={"reason": getattr(exc, "reason", exc.message)},
                 )
         except Exception:
             log.exception("audit.denial_not_recorded", path=request.url.path)
     return problem(exc.status, exc.title, exc.message, request.url.path, exc.errors, **exc.extra)
+
+
+class Readiness(BaseModel):
+    ready: bool
+    checks: dict[str, bool]
 
 
 def _health_router() -> APIRouter:
@@ -139,7 +149,7 @@ def _health_router() -> APIRouter:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @router.get("/readyz")
+    @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: the database answers, the broker answers, no consumer is stalled."""
         checks = {"database": await _database_ok(request), "kafka": await _kafka_ok(request)}

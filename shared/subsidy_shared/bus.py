@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subsidy_shared import inbox
@@ -113,7 +114,22 @@ def describe_error(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
         parts = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)]
         return f"{exc.title}: " + "; ".join(parts)[:900]
+    if isinstance(exc, DBAPIError):
+        return _database_error(exc)
     return f"{type(exc).__name__}: {exc}"[:900]
+
+
+def _database_error(exc: DBAPIError) -> str:
+    """The driver's text quotes the row (`Key (id_number)=(…)`): only its kind, SQLSTATE and constraint."""
+    driver = (
+        exc.orig.__cause__ if exc.orig is not None else None
+    ) or exc.orig  # asyncpg's own error sits behind SQLAlchemy's adapter
+    state = getattr(exc.orig, "sqlstate", None)
+    constraint = getattr(driver, "constraint_name", None)
+    parts = [type(driver).__name__]
+    parts += [f"sqlstate {state}"] if state else []
+    parts += [f"constraint {constraint}"] if constraint else []
+    return ", ".join(parts)
 
 
 class ConsumerRunner:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = structlog.get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -38,6 +39,16 @@ class Forbidden(DomainError):
     status, title = 403, "Forbidden"
 
 
+class OutsideRegion(Forbidden):
+    """A denial answered as the resource's 404, word for word: existence outside the region is not disclosed."""
+
+    status, title = 404, "Not found"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # for the audit row only, never the answer
+
+
 class Unauthorized(DomainError):
     status, title = 401, "Unauthorized"
 
@@ -60,7 +71,14 @@ class Unprocessable(DomainError):
 
 
 def problem(
-    status: int, title: str, detail: str, instance: str, errors: Sequence[dict[str, Any]] = (), **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    instance: str,
+    errors: Sequence[dict[str, Any]] = (),
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -72,8 +90,9 @@ def problem(
     if errors:
         body["errors"] = list(errors)
     body.update(extra)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    answer_headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    answer_headers.update(headers or {})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=answer_headers or None)
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -93,9 +112,42 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail), request.url.path)
+        # Keep the exception's headers: a 405 names what is allowed (`Allow`).
+        return problem(exc.status_code, str(exc.detail), str(exc.detail), request.url.path, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("http.unhandled", path=request.url.path)
-        return problem(500, "Internal error", "an unexpected error; it has been logged", request.url.path)
+    app.add_middleware(UnexpectedErrors)
+
+
+def unexpected_error(instance: str) -> JSONResponse:
+    return problem(500, "Internal error", "an unexpected error; it has been logged", instance)
+
+
+class UnexpectedErrors:
+    """Answers an unexpected error with a problem+json 500 and keeps the connection usable.
+
+    Starlette's own last-resort handler re-raises after answering, and the server then drops the keep-alive
+    connection; here the error is logged (types and frames only, see logs.py) and not raised again — unless the
+    response had already started, when only closing the connection tells the client the body is cut short.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception:
+            log.exception("http.unhandled", path=scope.get("path", ""), method=scope.get("method", ""))
+            if started:
+                raise
+            await unexpected_error(scope.get("path", ""))(scope, receive, send)

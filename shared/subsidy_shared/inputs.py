@@ -7,7 +7,8 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from subsidy_shared.events import AgentRelation, Subsidy
-from subsidy_shared.validators import IdNumber, PersonName, Phone
+from subsidy_shared.text import Line
+from subsidy_shared.validators import BankAccountNumber, IdNumber, PersonName, Phone
 
 
 class Strict(BaseModel):
@@ -23,8 +24,8 @@ class ApplicantIn(Strict):
 
 
 class BankAccountIn(Strict):
-    bank: str = Field(min_length=2, max_length=60)
-    account_number: str = Field(pattern=r"^[0-9]{8,30}$")
+    bank: Annotated[Line, Field(min_length=2, max_length=60, examples=["中国农业银行"])]
+    account_number: BankAccountNumber
     holder_name: PersonName
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from typing import Any
 
 from subsidy_shared.auth import Role
@@ -166,8 +168,13 @@ async def test_a_window_clerk_and_another_countys_official_are_refused_and_audit
     by_clerk = await api.post(f"/v1/cases/{case_id}/approve", clerk, PASS)
     by_other_county = await api.post(f"/v1/cases/{case_id}/approve", elsewhere, PASS)
 
-    assert by_clerk.status_code == by_other_county.status_code == 403
+    assert by_clerk.status_code == 403
     assert "window_clerk" in by_clerk.json()["detail"]
+    # Outside its region a case is answered as one that does not exist; the denial is still audited.
+    missing = await api.post(f"/v1/cases/{uuid.uuid4()}/approve", elsewhere, PASS)
+    assert by_other_county.status_code == missing.status_code == 404
+    assert by_other_county.json()["detail"] == f"no case {case_id}"
+    assert missing.json()["title"] == by_other_county.json()["title"]
     denied = [r for r in await audit_rows(db, case_id + "/approve") if r["allowed"] is False]
     assert [(r["actor_sub"], r["action"]) for r in denied] == [
         ("clerk", "denied POST"),

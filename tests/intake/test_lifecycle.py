@@ -237,7 +237,7 @@ async def test_materials_are_typed_by_content_hashed_and_downloaded_with_an_audi
     refused = await intake.get(
         f"/v1/applications/{created['id']}/materials/{uploads['id_card']['id']}", headers=stranger
     )
-    assert refused.status_code == 403
+    assert refused.status_code == 404
 
     wrong_kind = await intake.post(
         f"/v1/applications/{created['id']}/materials",
@@ -425,7 +425,7 @@ async def test_withdrawal_frees_the_claim_sends_its_event_and_stops_uploads(
     assert twice.status_code == 409
 
 
-async def test_a_denial_is_a_403_with_its_reason_and_leaves_an_audit_row(
+async def test_a_denial_outside_the_region_is_answered_as_not_found_and_audited_with_its_reason(
     intake: httpx.AsyncClient, intake_db: ServiceDatabase
 ) -> None:
     created = (await intake.post("/v1/applications", json=application_body(sequence=45), headers=CLERK)).json()
@@ -435,7 +435,7 @@ async def test_a_denial_is_a_403_with_its_reason_and_leaves_an_audit_row(
         f"/v1/applications/{created['id']}/withdraw", json={"reason": "不是我受理的"}, headers=stranger
     )
 
-    assert response.status_code == 403 and "region" in response.json()["detail"]
+    assert response.status_code == 404 and response.json()["detail"] == f"no application {created['id']}"
     async with intake_db.engine.connect() as conn:
         row = (
             await conn.exec_driver_sql(

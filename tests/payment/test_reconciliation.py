@@ -209,7 +209,7 @@ async def test_a_failed_line_is_carried_into_the_next_run_once_the_account_is_co
 @pytest.mark.parametrize(
     ("headers", "status"),
     [
-        (token_for(Role.COUNTY_CIVIL_AFFAIRS, "230102"), 403),
+        (token_for(Role.COUNTY_CIVIL_AFFAIRS, "230102"), 404),  # another area's run is answered as no run
         (token_for(Role.AUDITOR, "230103"), 403),
         (token_for(Role.OPS, "230000"), 200),
     ],

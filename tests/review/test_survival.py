@@ -79,7 +79,7 @@ async def test_only_field_workers_of_the_region_record_checks_of_beneficiaries(a
     body = {"person_key": who.key, "method": "home_visit", "result": "passed"}
 
     assert (await api.post("/v1/survival-checks", CLERK, body)).status_code == 403
-    assert (await api.post("/v1/survival-checks", OTHER_CIVIL_AFFAIRS, body)).status_code == 403
+    assert (await api.post("/v1/survival-checks", OTHER_CIVIL_AFFAIRS, body)).status_code == 404
     stranger = body | {"person_key": someone(31).key}
     assert (await api.post("/v1/survival-checks", TOWNSHIP, stranger)).status_code == 404
     future = body | {"checked_on": "2026-12-01"}

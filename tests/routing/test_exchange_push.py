@@ -24,6 +24,8 @@ from tests.routing.conftest import (
 )
 
 GUANGDONG = token_for(Role.PROVINCE_SYSTEM, "440000", sub="gd-liangbu")
+# A case file is for officials: another province's system reads only through the exchange.
+GUANGDONG_ADMIN = token_for(Role.PROVINCIAL_ADMIN, "440000", sub="gd-admin")
 
 
 async def test_a_case_is_pushed_until_acknowledged_then_routed_once(
@@ -71,7 +73,7 @@ async def test_a_refused_push_fails_for_good_and_its_clock_still_runs(
     assert again == 0 and len(province_system.received) == 1
     api = await api_factory(settings)
     api.set_now(at("2026-10-12"))
-    case = (await api.client.get(f"/v1/cases/{application_id}", headers=GUANGDONG)).json()
+    case = (await api.client.get(f"/v1/cases/{application_id}", headers=GUANGDONG_ADMIN)).json()
     assert case["status"] == "push_failed"
     assert case["delivery"] == {"attempts": 1, "next_attempt_at": None, "last_error": "HTTP 400"}
     assert case["deadlines"][0] == {

@@ -32,6 +32,8 @@ from tests.routing.conftest import (
 )
 
 GUANGDONG = token_for(Role.PROVINCE_SYSTEM, "440000", sub="gd-liangbu")
+# A case file is for officials: another province's system reads only through the exchange.
+GUANGDONG_ADMIN = token_for(Role.PROVINCIAL_ADMIN, "440000", sub="gd-admin")
 ZHEJIANG = token_for(Role.PROVINCE_SYSTEM, "330000", sub="zj-liangbu")
 
 
@@ -261,5 +263,5 @@ async def test_the_result_of_an_exchanged_case_goes_back_to_its_province(
     assert [o["outcome"] for o in body["outcomes"]] == ["refused", "approved"]
     assert len([e for e in await outbox_events(db) if isinstance(e, CaseResultReturned)]) == 1
     exchange_api.set_now(at("2026-11-30"))
-    case = (await exchange_api.client.get(f"/v1/cases/{application_id}", headers=GUANGDONG)).json()
+    case = (await exchange_api.client.get(f"/v1/cases/{application_id}", headers=GUANGDONG_ADMIN)).json()
     assert case["deadlines"][2]["state"] == "external"  # Guangdong's window tells the applicant

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from typing import Any
 
 from subsidy_shared.auth import Role
@@ -139,4 +141,19 @@ async def test_a_case_is_visible_to_its_two_regions_only(api: RoutingApi, db: Se
     url = f"/v1/cases/{application.data.application_id}"
 
     assert (await api.client.get(url, headers=CHENGDU_COUNTY)).status_code == 200
-    assert (await api.client.get(url, headers=token_for(Role.COUNTY_CIVIL_AFFAIRS, "440106"))).status_code == 403
+    elsewhere = await api.client.get(url, headers=token_for(Role.COUNTY_CIVIL_AFFAIRS, "440106"))
+    unknown = await api.client.get(f"/v1/cases/{uuid.uuid4()}", headers=CHENGDU_COUNTY)
+    # Another area's case is answered as a case that does not exist.
+    assert elsewhere.status_code == unknown.status_code == 404
+    assert elsewhere.json()["detail"] == f"no case {application.data.application_id}"
+
+
+async def test_a_case_file_is_not_for_another_provinces_system(api: RoutingApi, db: ServiceDatabase) -> None:
+    application = submitted(hukou=CHENGDU_HUKOU)
+    await apply(db, application)
+    sichuan_system = token_for(Role.PROVINCE_SYSTEM, "510000", sub="sc-liangbu")
+
+    answer = await api.client.get(f"/v1/cases/{application.data.application_id}", headers=sichuan_system)
+
+    assert answer.status_code == 403
+    assert "province_system" in answer.json()["detail"]

@@ -1,4 +1,4 @@
-"""Bearer tokens, role and region checks, and the settings that refuse dev secrets in production."""
+"""Bearer tokens, their issuer, audience and lifetime cap, role and region checks, and the prod settings."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ from typing import Any
 import jwt
 import pytest
 from pydantic import ValidationError
-from subsidy_shared.auth import Principal, Role, decode_token, issue_token, require_region, require_role
+from subsidy_shared.auth import Principal, Role, TokenRules, decode_token, issue_token, require_region, require_role
 from subsidy_shared.errors import Forbidden, Unauthorized
 from subsidy_shared.settings import DEV_PERSON_KEY_SECRET, DEV_SIGNING_KEY, ServiceSettings
+
+from tests.conftest import token_for
 
 KEY = "test-signing-key-at-least-32-bytes-long"
 OTHER_KEY = "another-signing-key-at-least-32-bytes"
 PROD_SIGNING_KEY = "prod-signing-key-from-the-secret-store-0001"
 PROD_PERSON_KEY_SECRET = "prod-person-key-secret-from-the-secret-store"
+PROD_JWKS_URL = "https://idp.gov.example/realms/liangbu/protocol/openid-connect/certs"
 
 
 def _principal(role: Role = Role.WINDOW_CLERK, region: str = "230102001") -> Principal:
@@ -27,6 +30,9 @@ def _claims(**overrides: Any) -> dict[str, Any]:
         "sub": "clerk-230102001-01",
         "role": "window_clerk",
         "region": "230102001",
+        "iss": "liangbu-dev",
+        "aud": "liangbu",
+        "iat": datetime.now(UTC),
         "exp": datetime.now(UTC) + timedelta(hours=1),
     }
     claims.update(overrides)
@@ -40,7 +46,7 @@ def test_a_token_decodes_to_the_principal_it_was_issued_for() -> None:
 
 
 def test_an_expired_token_is_unauthorized() -> None:
-    token = issue_token(_principal(), KEY, ttl=timedelta(seconds=-1))
+    token = issue_token(_principal(), KEY, ttl=timedelta(minutes=-1))  # past the 30 s clock leeway
 
     with pytest.raises(Unauthorized, match="expired"):
         decode_token(token, KEY)
@@ -73,6 +79,8 @@ def test_a_malformed_token_is_unauthorized(token: str) -> None:
         _claims(region="2301"),
         _claims(sub=None),
         _claims(exp=None),
+        _claims(iss=None),
+        _claims(aud=None),
     ],
     ids=[
         "missing-role",
@@ -82,6 +90,8 @@ def test_a_malformed_token_is_unauthorized(token: str) -> None:
         "region-malformed",
         "missing-sub",
         "missing-exp",
+        "missing-iss",
+        "missing-aud",
     ],
 )
 def test_a_token_with_bad_claims_is_unauthorized(claims: dict[str, Any]) -> None:
@@ -91,8 +101,92 @@ def test_a_token_with_bad_claims_is_unauthorized(claims: dict[str, Any]) -> None
         decode_token(token, KEY)
 
 
+def test_a_dev_token_is_accepted_under_the_default_settings() -> None:
+    bearer = token_for(Role.WINDOW_CLERK, "230102001")["Authorization"].removeprefix("Bearer ")
+
+    principal = decode_token(bearer, DEV_SIGNING_KEY, rules=TokenRules.of(ServiceSettings()))
+
+    assert principal == Principal(sub="tester", role=Role.WINDOW_CLERK, region="230102001")
+
+
+def test_a_token_valid_until_2100_is_unauthorized() -> None:
+    token = jwt.encode(_claims(exp=datetime(2100, 1, 1, tzinfo=UTC)), KEY, algorithm="HS256")
+
+    with pytest.raises(Unauthorized, match="may live at most 43200 seconds"):
+        decode_token(token, KEY)
+
+
+def test_the_lifetime_cap_comes_from_the_settings() -> None:
+    rules = TokenRules.of(ServiceSettings(jwt_max_ttl_seconds=3600))
+    two_hours = issue_token(_principal(), KEY, ttl=timedelta(hours=2))
+
+    assert decode_token(issue_token(_principal(), KEY, ttl=timedelta(hours=1)), KEY, rules=rules) == _principal()
+    with pytest.raises(Unauthorized, match="may live at most 3600 seconds"):
+        decode_token(two_hours, KEY, rules=rules)
+
+
+def test_a_token_of_another_issuer_is_unauthorized() -> None:
+    token = jwt.encode(_claims(iss="someone-else"), KEY, algorithm="HS256")
+
+    with pytest.raises(Unauthorized, match="issuer is not accepted"):
+        decode_token(token, KEY)
+
+
+def test_a_token_for_another_audience_is_unauthorized() -> None:
+    token = jwt.encode(_claims(aud="payroll"), KEY, algorithm="HS256")
+
+    with pytest.raises(Unauthorized, match="audience is not accepted"):
+        decode_token(token, KEY)
+
+
+def test_issuer_and_audience_come_from_the_settings() -> None:
+    rules = TokenRules.of(ServiceSettings(jwt_issuer="https://idp.gov.example", jwt_audience="liangbu-prod"))
+    theirs = issue_token(_principal(), KEY, issuer="https://idp.gov.example", audience="liangbu-prod")
+
+    assert decode_token(theirs, KEY, rules=rules) == _principal()
+    with pytest.raises(Unauthorized, match="issuer is not accepted"):
+        decode_token(issue_token(_principal(), KEY), KEY, rules=rules)
+
+
+def test_a_token_without_iat_is_unauthorized() -> None:
+    token = jwt.encode(_claims(iat=None), KEY, algorithm="HS256")
+
+    with pytest.raises(Unauthorized, match="the iat claim is required"):
+        decode_token(token, KEY)
+
+
+def test_a_token_issued_in_the_future_is_unauthorized() -> None:
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    token = jwt.encode(_claims(iat=later, exp=later + timedelta(hours=1)), KEY, algorithm="HS256")
+
+    with pytest.raises(Unauthorized, match="not valid yet"):
+        decode_token(token, KEY)
+
+
+def test_a_clock_a_few_seconds_ahead_is_tolerated() -> None:
+    soon = datetime.now(UTC) + timedelta(seconds=10)
+    token = jwt.encode(_claims(iat=soon, exp=soon + timedelta(hours=1)), KEY, algorithm="HS256")
+
+    assert decode_token(token, KEY) == _principal()
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [_claims(aud="aud-4f1c9e-attacker-text"), _claims(iss="iss-4f1c9e-attacker-text"), _claims(iat="4f1c9e")],
+    ids=["audience", "issuer", "iat-not-a-number"],
+)
+def test_an_unauthorized_message_never_quotes_the_token(claims: dict[str, Any]) -> None:
+    token = jwt.encode(claims, KEY, algorithm="HS256")
+
+    with pytest.raises(Unauthorized) as caught:
+        decode_token(token, KEY)
+
+    assert "4f1c9e" not in caught.value.message
+    assert not any(part in caught.value.message for part in token.split("."))
+
+
 def test_a_token_with_the_none_algorithm_is_unauthorized() -> None:
-    token = jwt.encode(_claims(), key=None, algorithm="none")
+    token = jwt.encode(_claims(), key="", algorithm="none")
 
     with pytest.raises(Unauthorized):
         decode_token(token, KEY)
@@ -176,13 +270,47 @@ def test_a_principal_with_an_unknown_region_is_refused() -> None:
 )
 def test_prod_settings_refuse_dev_secrets(signing_key: str, person_key_secret: str) -> None:
     with pytest.raises(ValidationError, match="refused when env=prod"):
-        ServiceSettings(env="prod", jwt_signing_key=signing_key, person_key_secret=person_key_secret)
+        ServiceSettings(
+            env="prod", jwt_signing_key=signing_key, person_key_secret=person_key_secret, jwt_jwks_url=PROD_JWKS_URL
+        )
 
 
 def test_prod_settings_accept_real_secrets() -> None:
-    settings = ServiceSettings(env="prod", jwt_signing_key=PROD_SIGNING_KEY, person_key_secret=PROD_PERSON_KEY_SECRET)
+    settings = ServiceSettings(
+        env="prod",
+        jwt_signing_key=PROD_SIGNING_KEY,
+        person_key_secret=PROD_PERSON_KEY_SECRET,
+        jwt_jwks_url=PROD_JWKS_URL,
+    )
 
     assert settings.env == "prod"
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "RS256", "ES256"])
+def test_prod_settings_refuse_tokens_without_an_identity_provider(algorithm: str) -> None:
+    with pytest.raises(ValidationError, match="set SUBSIDY_JWT_JWKS_URL"):
+        ServiceSettings(
+            env="prod",
+            jwt_signing_key=PROD_SIGNING_KEY,
+            person_key_secret=PROD_PERSON_KEY_SECRET,
+            jwt_algorithm=algorithm,
+        )
+
+
+def test_prod_settings_refuse_a_jwks_url_without_tls() -> None:
+    with pytest.raises(ValidationError, match="needs an https URL"):
+        ServiceSettings(
+            env="prod",
+            jwt_signing_key=PROD_SIGNING_KEY,
+            person_key_secret=PROD_PERSON_KEY_SECRET,
+            jwt_jwks_url="http://idp.gov.example/certs",
+        )
+
+
+@pytest.mark.parametrize("seconds", [0, 59])
+def test_a_lifetime_cap_under_a_minute_is_refused(seconds: int) -> None:
+    with pytest.raises(ValidationError, match="jwt_max_ttl_seconds"):
+        ServiceSettings(jwt_max_ttl_seconds=seconds)
 
 
 def test_dev_settings_accept_the_dev_secrets() -> None:
@@ -195,8 +323,13 @@ def test_prod_settings_can_come_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SUBSIDY_ENV", "prod")
     monkeypatch.setenv("SUBSIDY_JWT_SIGNING_KEY", PROD_SIGNING_KEY)
     monkeypatch.setenv("SUBSIDY_PERSON_KEY_SECRET", PROD_PERSON_KEY_SECRET)
+    monkeypatch.setenv("SUBSIDY_JWT_JWKS_URL", PROD_JWKS_URL)
+    monkeypatch.setenv("SUBSIDY_JWT_MAX_TTL_SECONDS", "3600")
 
-    assert ServiceSettings().jwt_signing_key == PROD_SIGNING_KEY
+    settings = ServiceSettings()
+
+    assert (settings.jwt_signing_key, settings.jwt_jwks_url) == (PROD_SIGNING_KEY, PROD_JWKS_URL)
+    assert settings.jwt_max_ttl_seconds == 3600
 
 
 @pytest.mark.parametrize(

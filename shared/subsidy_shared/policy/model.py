@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_
 from subsidy_shared.errors import Unprocessable
 from subsidy_shared.events import Subsidy
 from subsidy_shared.money import Month
+from subsidy_shared.text import Line, Text
 
 # Strict ints: a policy file saying 180.5 (or 180.0, or "180") is refused, never rounded.
 StrictFen = Annotated[StrictInt, Field(ge=0, description="amount in 分 (1/100 yuan)")]
@@ -57,7 +58,7 @@ class Tier(PolicyModel):
     """One row of the amount table; a predicate left out (None) matches everyone."""
 
     id: str = Field(min_length=1, pattern=r"^[a-z0-9_.-]+$")
-    label: str = Field(min_length=1, description="shown to the applicant, e.g. 一级")
+    label: Line = Field(min_length=1, description="shown to the applicant, e.g. 一级")
     monthly_amount_fen: StrictFen
     grades: frozenset[Grade] | None = Field(default=None, min_length=1)
     categories: frozenset[Category] | None = Field(default=None, min_length=1)
@@ -105,7 +106,7 @@ class TransitionPeriod(PolicyModel):
 
     from_month: Month
     to_month: Month
-    reason: str = Field(min_length=1)
+    reason: Text = Field(min_length=1)
 
     @model_validator(mode="after")
     def _in_order(self) -> TransitionPeriod:
@@ -117,10 +118,10 @@ class TransitionPeriod(PolicyModel):
 class PolicyVersion(PolicyModel):
     """One province's rules from `effective_from` until the next version starts."""
 
-    province: str = Field(pattern=r"^\d{2}$")
-    version: str = Field(min_length=1)
+    province: str = Field(pattern=r"^[0-9]{2}$")
+    version: Line = Field(min_length=1)
     effective_from: date
-    source: str = Field(min_length=1, description="POLICY.md source ids, dates, and what is assumed")
+    source: Text = Field(min_length=1, description="POLICY.md source ids, dates, and what is assumed")
     eligibility: Eligibility = Eligibility()
     living_tiers: tuple[Tier, ...] = Field(min_length=1)
     nursing_tiers: tuple[Tier, ...] = Field(min_length=1)
