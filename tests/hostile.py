@@ -57,3 +57,11 @@ def assert_refused(response: httpx.Response, field: str | int) -> None:
     named = [loc for loc in locations if loc[-1] == field]
     assert named, locations
     assert all(any(loc == n[: len(loc)] for n in named) for loc in locations), locations
+
+
+async def documented_pattern(client: httpx.AsyncClient, path: str, name: str, method: str = "get") -> str | None:
+    """The pattern the service's OpenAPI document states for a parameter (of its non-null form)."""
+    document = (await client.get("/openapi.json")).json()
+    [parameter] = [p for p in document["paths"][path][method]["parameters"] if p["name"] == name]
+    schemas = parameter["schema"].get("anyOf", [parameter["schema"]])
+    return next((str(s["pattern"]) for s in schemas if "pattern" in s), None)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from subsidy_shared.auth import CurrentPrincipal, require_role
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
+from subsidy_shared.openapi import problems
 from subsidy_shared.pagination import Cursor
 from subsidy_shared.text import Line
 from subsidy_shared.validators import PersonKey, RegionCode
@@ -200,7 +201,7 @@ async def run_expiry_reminders(
     return ReminderRunRead(reminded=await reminders.run_requested(session, principal, now, settings.reminder_months))
 
 
-@router.post("/survival-checks", status_code=201, tags=["survival"])
+@router.post("/survival-checks", status_code=201, tags=["survival"], responses=problems(404))
 async def record_survival_check(
     body: SurvivalCheckCreate, session: SessionDep, principal: CurrentPrincipal, now: NowDep
 ) -> SurvivalCheckRead:

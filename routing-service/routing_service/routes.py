@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from subsidy_shared.auth import CurrentPrincipal
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
+from subsidy_shared.openapi import problems
 from subsidy_shared.pagination import Cursor
 from subsidy_shared.validators import AreaCode
 from subsidy_shared.workdays import china_date
@@ -60,7 +61,7 @@ async def accept_exchange_case(
     return views.case_read(case, china_date(now))
 
 
-@exchange_router.post("/decisions")
+@exchange_router.post("/decisions", responses=problems(404))
 async def record_exchange_decision(
     body: ExchangeDecisionCreate, session: SessionDep, principal: CurrentPrincipal, now: NowDep
 ) -> CaseRead:

@@ -119,7 +119,14 @@ def _token(token: str | None, role: Role, region: str | None) -> str:
         raise typer.BadParameter("give --token, or --region (with --role) to mint a development token")
     settings = ServiceSettings(service_name="subsidyctl")
     principal = Principal(sub="subsidyctl-import", role=role, region=region)
-    return issue_token(principal, settings.jwt_signing_key, settings.jwt_algorithm, timedelta(hours=2))
+    return issue_token(
+        principal,
+        settings.jwt_signing_key,
+        settings.jwt_algorithm,
+        timedelta(hours=2),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
 
 
 def import_records(

@@ -93,29 +93,29 @@ async def _empty_afterwards(
 
 @intake.parametrize()
 @BOUNDED
-def test_intake(case: schemathesis.Case) -> None:
+def test_intake(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers=token_for(Role.WINDOW_CLERK, "230102001"), checks=CHECKS)
 
 
 @routing.parametrize()
 @BOUNDED
-def test_routing(case: schemathesis.Case) -> None:
+def test_routing(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers=token_for(Role.PROVINCIAL_ADMIN, "230000"), checks=CHECKS)
 
 
 @eligibility.parametrize()
 @BOUNDED
-def test_eligibility(case: schemathesis.Case) -> None:
+def test_eligibility(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers=token_for(Role.TOWNSHIP_REVIEWER, "510104001"), checks=CHECKS)
 
 
 @payment.parametrize()
 @BOUNDED
-def test_payment(case: schemathesis.Case) -> None:
+def test_payment(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers=token_for(Role.COUNTY_CIVIL_AFFAIRS, "230103"), checks=CHECKS)
 
 
 @review.parametrize()
 @BOUNDED
-def test_review(case: schemathesis.Case) -> None:
+def test_review(case: schemathesis.Case[Any]) -> None:
     case.call_and_validate(headers=token_for(Role.COUNTY_CIVIL_AFFAIRS, "230103"), checks=CHECKS)

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from subsidy_shared.auth import Role
+from subsidy_shared.pagination import CURSOR_PATTERN
 from subsidy_shared.policy import PolicyVersion
 from subsidy_shared.policy.examples import HEILONGJIANG_2016
 
 from tests.conftest import ServiceDatabase, token_for
 from tests.eligibility.conftest import CIVIL_AFFAIRS, TOWNSHIP, Api, arrive, certificate, dibao, person
-from tests.hostile import HOSTILE, JSON, assert_refused, raw_json, with_value
+from tests.hostile import HOSTILE, JSON, assert_refused, documented_pattern, raw_json, with_value
 
 HL_ADMIN = token_for(Role.PROVINCIAL_ADMIN, "230000", sub="hl-admin")
 
@@ -108,10 +109,19 @@ async def test_a_province_written_in_other_digits_is_a_422(api: Api, db: Service
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("region=%00", "region"), ("region=２３０１０３", "region"), ("cursor=%00", "cursor"), ("cursor=bm9%00", "cursor")],
+    [
+        ("region=%00", "region"),
+        ("region=２３０１０３", "region"),
+        ("cursor=%00", "cursor"),
+        ("cursor=bm9%00", "cursor"),
+    ],
     ids=["region-nul", "region-full-width", "cursor-nul", "cursor-nul-after-base64"],
 )
-async def test_a_worklist_query_holding_a_nul_or_other_digits_is_a_422(api: Api, query: str, field: str) -> None:
+async def test_a_worklist_query_holding_a_nul_or_other_digits_is_a_422_and_its_form_is_documented(
+    api: Api, query: str, field: str
+) -> None:
     response = await api.client.get(f"/v1/cases?{query}", headers=CIVIL_AFFAIRS)
 
     assert_refused(response, field)
+    documented = {"region": "^[0-9]{6}([0-9]{3}){0,2}$", "cursor": CURSOR_PATTERN}[field]
+    assert await documented_pattern(api.client, "/v1/cases", field) == documented

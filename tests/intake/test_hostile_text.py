@@ -7,9 +7,10 @@ from typing import Any
 import httpx
 import pytest
 from subsidy_shared.auth import Role
+from subsidy_shared.pagination import CURSOR_PATTERN
 
 from tests.conftest import PDF_BYTES, ServiceDatabase, application_body, token_for
-from tests.hostile import HOSTILE, JSON, assert_refused, raw_json, with_value
+from tests.hostile import HOSTILE, JSON, assert_refused, documented_pattern, raw_json, with_value
 
 WINDOW = "230102001"
 CLERK = token_for(Role.WINDOW_CLERK, WINDOW)
@@ -134,7 +135,10 @@ async def test_a_material_with_a_plain_file_name_is_still_stored(
 
 
 @pytest.mark.parametrize("cursor", ["%00", "bm90LWEt%00"], ids=["nul", "nul-after-base64"])
-async def test_a_cursor_holding_a_nul_is_a_422_naming_the_cursor(intake: httpx.AsyncClient, cursor: str) -> None:
+async def test_a_cursor_holding_a_nul_is_a_422_and_the_document_says_what_a_cursor_is(
+    intake: httpx.AsyncClient, cursor: str
+) -> None:
     response = await intake.get(f"/v1/applications?cursor={cursor}", headers=CLERK)
 
     assert_refused(response, "cursor")
+    assert await documented_pattern(intake, "/v1/applications", "cursor") == CURSOR_PATTERN

@@ -54,7 +54,9 @@ BODY_FIELDS = [
     pytest.param("bank-account", BANK_ACCOUNT, ("bank_account", "bank"), "中国{}工商银行", id="bank-name"),
     pytest.param("bank-account", BANK_ACCOUNT, ("bank_account", "holder_name"), "张{}小三", id="holder-name"),
     pytest.param("bank-account", BANK_ACCOUNT, ("reason",), "原账户{}已销户", id="bank-account-reason"),
-    pytest.param("backpay", {"subsidy": "living", "months": 2, "reason": "证件换发"}, ("reason",), "证件{}换发", id="backpay"),
+    pytest.param(
+        "backpay", {"subsidy": "living", "months": 2, "reason": "证件换发"}, ("reason",), "证件{}换发", id="backpay"
+    ),
 ]
 
 
@@ -113,7 +115,7 @@ async def test_a_return_file_for_a_bank_named_with_unstorable_or_control_text_is
     _, run_id = await _paid(api, db)
     before = await _rows(db)
     path = f"/v1/payment-runs/{run_id}/reconciliation"
-    csv = "seq,account,amount,result,reason\r\n1,6228480000000000000,80.00,paid,\r\n".encode()
+    csv = b"seq,account,amount,result,reason\r\n1,6228480000000000000,80.00,paid,\r\n"
 
     as_query = await api.client.post(
         path, params={"bank": f"中国{bad}农业银行"}, content=csv, headers=CIVIL_AFFAIRS | {"Content-Type": "text/csv"}
@@ -147,7 +149,9 @@ async def test_a_return_file_whose_multipart_bank_field_holds_unstorable_or_cont
     body, content_type = _multipart("中国".encode() + bad + "农业银行".encode(), b"seq,account,amount,result\r\n")
 
     response = await api.client.post(
-        f"/v1/payment-runs/{run_id}/reconciliation", content=body, headers=CIVIL_AFFAIRS | {"Content-Type": content_type}
+        f"/v1/payment-runs/{run_id}/reconciliation",
+        content=body,
+        headers=CIVIL_AFFAIRS | {"Content-Type": content_type},
     )
 
     assert_refused(response, "bank")
@@ -155,12 +159,16 @@ async def test_a_return_file_whose_multipart_bank_field_holds_unstorable_or_cont
     assert await _rows(db) == before
 
 
-async def test_a_return_file_with_a_plain_multipart_bank_field_is_still_reconciled(api: Api, db: ServiceDatabase) -> None:
+async def test_a_return_file_with_a_plain_multipart_bank_field_is_still_reconciled(
+    api: Api, db: ServiceDatabase
+) -> None:
     _, run_id = await _paid(api, db)
     body, content_type = _multipart(ABC.encode(), b"seq,account,amount,result\r\n")
 
     response = await api.client.post(
-        f"/v1/payment-runs/{run_id}/reconciliation", content=body, headers=CIVIL_AFFAIRS | {"Content-Type": content_type}
+        f"/v1/payment-runs/{run_id}/reconciliation",
+        content=body,
+        headers=CIVIL_AFFAIRS | {"Content-Type": content_type},
     )
 
     assert response.status_code == 200, response.text

@@ -78,7 +78,9 @@ async def test_a_campaign_check_whose_note_holds_unstorable_or_control_text_is_r
     api: Api, db: ServiceDatabase, bad: str
 ) -> None:
     await beneficiary(db, someone(92))
-    campaign = await api.post("/v1/review-campaigns", PROVINCE, {"kind": "annual_review", "region": "230000", "period": "2026"})
+    campaign = await api.post(
+        "/v1/review-campaigns", PROVINCE, {"kind": "annual_review", "region": "230000", "period": "2026"}
+    )
     assert campaign.status_code == 201, campaign.text
     [item] = (await api.get(f"/v1/review-campaigns/{campaign.json()['id']}/items", TOWNSHIP)).json()["items"]
     before = await _rows(db)
@@ -186,7 +188,9 @@ async def test_a_quarterly_report_of_a_quarter_outside_1900_to_2099_is_refused(a
 @pytest.mark.parametrize("path", ["/v1/reports/quarterly-comparison", "/v1/review-campaigns/{campaign}/items"])
 async def test_the_other_region_queries_refuse_a_nul_too(api: Api, db: ServiceDatabase, path: str) -> None:
     await beneficiary(db, someone(95))
-    campaign = await api.post("/v1/review-campaigns", PROVINCE, {"kind": "annual_review", "region": "230000", "period": "2026"})
+    campaign = await api.post(
+        "/v1/review-campaigns", PROVINCE, {"kind": "annual_review", "region": "230000", "period": "2026"}
+    )
 
     response = await api.get(path.format(campaign=campaign.json()["id"]), FEDERATION, region="230\x00103")
 
