@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import audit
 from subsidy_shared.auth import Principal, Role, require_role
 from subsidy_shared.errors import Conflict, NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
-from subsidy_shared.text import unstorable_text
+from subsidy_shared.text import line_problem
 
 from intake_service import repository, rules, service
 from intake_service.models import Material
@@ -42,9 +42,9 @@ async def upload(
         raise PayloadTooLarge(f"a material may be at most {max_bytes} bytes", limit_bytes=max_bytes)
     if not content:
         raise Unprocessable.at(("body", "file"), "the file is empty")
-    unstorable = unstorable_text(filename)  # the name comes from the multipart header, byte for byte
-    if unstorable is not None:
-        raise Unprocessable.at(("body", "file"), f"the file name: {unstorable}")
+    wrong = line_problem(filename)  # the name comes from the multipart header, byte for byte
+    if wrong is not None:
+        raise Unprocessable.at(("body", "file"), f"the file name: {wrong}")
     content_type = rules.sniff_content_type(content[:16])
     if content_type is None:
         raise UnsupportedMediaType("a material is a PDF, JPEG or PNG file (checked by its content, not its name)")

@@ -30,8 +30,8 @@ def parse_certificate_number(value: str) -> CertificateNumber:
     if len(number) != 20:
         raise ValueError("a certificate number has 20 characters: the ID number, category and grade")
     category, grade = number[18], number[19]
-    if not category.isdigit() or int(category) not in CATEGORIES:
+    if not (category.isascii() and category.isdigit()) or int(category) not in CATEGORIES:
         raise ValueError("the 19th character is the category, 1 (visual) to 7 (multiple)")
-    if not grade.isdigit() or not 1 <= int(grade) <= 4:
+    if not (grade.isascii() and grade.isdigit()) or not 1 <= int(grade) <= 4:
         raise ValueError("the 20th character is the grade, 1 (most severe) to 4")
     return CertificateNumber(number[:18], int(category), int(grade))

@@ -54,6 +54,16 @@ def outline_exc_info(_: WrappedLogger, __: str, event_dict: EventDict) -> EventD
     return event_dict
 
 
+class _CurrentStderr:
+    """Whatever sys.stderr is when a line is written, not when the logger was made (tests swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -63,7 +73,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     structlog.configure(
         processors=[*shared, outline_exc_info, structlog.processors.JSONRenderer(ensure_ascii=False)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )
     # Standard-library records (aiokafka, uvicorn, sqlalchemy) become the same JSON lines.

@@ -8,6 +8,7 @@ registry import lines all ask `unstorable_text`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
@@ -25,24 +26,31 @@ def unstorable_text(value: str) -> str | None:
     return None
 
 
-def _text(value: str) -> str:
-    reason = unstorable_text(value) or ("text holds a control character" if _CONTROL.search(value) else None)
-    if reason is not None:
-        raise ValueError(reason)
-    return value
+def text_problem(value: str) -> str | None:
+    """Why `value` is not text a person wrote (unstorable, or a control character), or None."""
+    return unstorable_text(value) or ("text holds a control character" if _CONTROL.search(value) else None)
 
 
-def _line(value: str) -> str:
-    if _LINE_BREAK.search(_text(value)):
-        raise ValueError("one line only: no tab or line break")
-    return value
+def line_problem(value: str) -> str | None:
+    """As text_problem, and a line break or tab is one too: for names, labels, file names, parameters."""
+    return text_problem(value) or ("one line only: no tab or line break" if _LINE_BREAK.search(value) else None)
+
+
+def _raising(problem: Callable[[str], str | None]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        reason = problem(value)
+        if reason is not None:
+            raise ValueError(reason)
+        return value
+
+    return check
 
 
 # A note or reason (may run over several lines); bound its length where it is used:
 # `Annotated[Text, Field(max_length=200)]`.
-Text = Annotated[str, AfterValidator(_text)]
+Text = Annotated[str, AfterValidator(_raising(text_problem))]
 # A label, a bank's name, a search term, a query parameter: one line.
-Line = Annotated[str, AfterValidator(_line)]
+Line = Annotated[str, AfterValidator(_raising(line_problem))]
 
 Reason = Annotated[Text, Field(min_length=1, max_length=2000)]
 Note = Annotated[Text, Field(max_length=200)]

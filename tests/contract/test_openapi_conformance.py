@@ -48,7 +48,7 @@ CHECKS = [
     response_headers_conformance,
 ]
 BOUNDED = settings(
-    max_examples=int(os.environ.get("SUBSIDY_CONTRACT_EXAMPLES", "4")),
+    max_examples=int(os.environ.get("SUBSIDY_CONTRACT_EXAMPLES", "20")),
     deadline=None,
     derandomize=True,
     database=None,

@@ -104,12 +104,13 @@ def _multipart(filename: bytes, content: bytes) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-async def test_a_material_whose_file_name_holds_a_nul_is_refused_and_nothing_stored(
-    intake: httpx.AsyncClient, intake_db: ServiceDatabase
+@pytest.mark.parametrize("filename", [b"id\x00card.pdf", b"id\x07card.pdf", b"id\tcard.pdf"], ids=["nul", "bel", "tab"])
+async def test_a_material_whose_file_name_holds_a_nul_or_control_is_refused_and_nothing_stored(
+    intake: httpx.AsyncClient, intake_db: ServiceDatabase, filename: bytes
 ) -> None:
     application_id = await _application(intake)
     before = await _rows(intake_db)
-    body, content_type = _multipart(b"id\x00card.pdf", PDF_BYTES)
+    body, content_type = _multipart(filename, PDF_BYTES)
 
     response = await intake.post(
         f"/v1/applications/{application_id}/materials", content=body, headers=CLERK | {"Content-Type": content_type}

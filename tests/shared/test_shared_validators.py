@@ -10,7 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from subsidy_shared.errors import Unprocessable
 from subsidy_shared.money import MONTH_PATTERN, YEAR_PATTERN
 from subsidy_shared.pagination import Cursor, decode_cursor, encode_cursor
-from subsidy_shared.validators import AreaCode, BankAccountNumber, PersonKey, PersonName, Phone
+from subsidy_shared.validators import AreaCode, BankAccountNumber, CertificateNumber, PersonKey, PersonName, Phone
 
 NAME: TypeAdapter[str] = TypeAdapter(PersonName)
 PHONE: TypeAdapter[str] = TypeAdapter(Phone)
@@ -143,3 +143,9 @@ def test_a_cursor_decoding_to_text_postgresql_cannot_store_is_a_422_naming_the_c
 def test_the_year_range_of_months_and_periods_is_1900_to_2099_in_ascii_digits(text: str, valid: bool) -> None:
     assert bool(re.fullmatch(YEAR_PATTERN, text)) is valid
     assert bool(re.fullmatch(MONTH_PATTERN, f"{text}-11")) is valid
+
+
+@pytest.mark.parametrize("number", ["11010519491231002X４１", "11010519491231002X4１", "11010519491231002X٤1"])
+def test_a_certificate_number_with_non_ascii_digits_is_refused(number: str) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(CertificateNumber).validate_python(number)
