@@ -65,3 +65,20 @@ async def documented_pattern(client: httpx.AsyncClient, path: str, name: str, me
     [parameter] = [p for p in document["paths"][path][method]["parameters"] if p["name"] == name]
     schemas = parameter["schema"].get("anyOf", [parameter["schema"]])
     return next((str(s["pattern"]) for s in schemas if "pattern" in s), None)
+
+
+def multipart(field: tuple[str, bytes], file: tuple[bytes, bytes, str]) -> tuple[bytes, dict[str, str]]:
+    """A multipart body written by hand — one form field and one file — so each byte reaches the server as
+    written (httpx would encode a NUL in a file name); returns the body and its Content-Type header."""
+    (name, value), (filename, content, content_type) = field, file
+    boundary = "hostile-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+        + value
+        + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="'.encode()
+        + filename
+        + f'"\r\nContent-Type: {content_type}\r\n\r\n'.encode()
+        + content
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}

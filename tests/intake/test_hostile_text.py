@@ -10,7 +10,7 @@ from subsidy_shared.auth import Role
 from subsidy_shared.pagination import CURSOR_PATTERN
 
 from tests.conftest import PDF_BYTES, ServiceDatabase, application_body, token_for
-from tests.hostile import HOSTILE, JSON, assert_refused, documented_pattern, raw_json, with_value
+from tests.hostile import HOSTILE, JSON, assert_refused, documented_pattern, multipart, raw_json, with_value
 
 WINDOW = "230102001"
 CLERK = token_for(Role.WINDOW_CLERK, WINDOW)
@@ -89,19 +89,8 @@ async def test_a_material_rule_label_with_unstorable_or_control_text_is_refused(
     assert await intake_db.scalar("SELECT count(*) FROM material_rules") == 0
 
 
-def _multipart(filename: bytes, content: bytes) -> tuple[bytes, str]:
-    """A multipart body written by hand, so the file name reaches the server byte for byte."""
-    boundary = "hostile-boundary"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="kind"\r\n\r\nid_card\r\n'.encode()
-        + f"--{boundary}\r\n".encode()
-        + b'Content-Disposition: form-data; name="file"; filename="'
-        + filename
-        + b'"\r\nContent-Type: application/pdf\r\n\r\n'
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
+def _multipart(filename: bytes, content: bytes) -> tuple[bytes, dict[str, str]]:
+    return multipart(("kind", b"id_card"), (filename, content, "application/pdf"))
 
 
 @pytest.mark.parametrize("filename", [b"id\x00card.pdf", b"id\x07card.pdf", b"id\tcard.pdf"], ids=["nul", "bel", "tab"])
@@ -113,7 +102,7 @@ async def test_a_material_whose_file_name_holds_a_nul_or_control_is_refused_and_
     body, content_type = _multipart(filename, PDF_BYTES)
 
     response = await intake.post(
-        f"/v1/applications/{application_id}/materials", content=body, headers=CLERK | {"Content-Type": content_type}
+        f"/v1/applications/{application_id}/materials", content=body, headers=CLERK | content_type
     )
 
     assert_refused(response, "file")
@@ -128,7 +117,7 @@ async def test_a_material_with_a_plain_file_name_is_still_stored(
     body, content_type = _multipart("身份证.pdf".encode(), PDF_BYTES)
 
     response = await intake.post(
-        f"/v1/applications/{application_id}/materials", content=body, headers=CLERK | {"Content-Type": content_type}
+        f"/v1/applications/{application_id}/materials", content=body, headers=CLERK | content_type
     )
 
     assert response.status_code == 201, response.text

@@ -16,6 +16,7 @@ from tests.hostile import (
     QUERY_HOSTILE,
     assert_refused,
     documented_pattern,
+    multipart,
     raw_json,
     with_value,
 )
@@ -135,18 +136,8 @@ async def test_a_return_file_for_a_bank_named_with_unstorable_or_control_text_is
     assert await _rows(db) == before
 
 
-def _multipart(bank: bytes, content: bytes) -> tuple[bytes, str]:
-    """A multipart body written by hand, so the `bank` field reaches the server byte for byte."""
-    boundary = "hostile-boundary"
-    body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="bank"\r\n\r\n'.encode()
-        + bank
-        + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="return.csv"\r\n'.encode()
-        + b"Content-Type: text/csv\r\n\r\n"
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return body, f"multipart/form-data; boundary={boundary}"
+def _multipart(bank: bytes, content: bytes) -> tuple[bytes, dict[str, str]]:
+    return multipart(("bank", bank), (b"return.csv", content, "text/csv"))
 
 
 @pytest.mark.parametrize("bad", [b"\x00", b"\x07", b"\n"], ids=["nul", "control", "line-break"])
@@ -160,7 +151,7 @@ async def test_a_return_file_whose_multipart_bank_field_holds_unstorable_or_cont
     response = await api.client.post(
         f"/v1/payment-runs/{run_id}/reconciliation",
         content=body,
-        headers=CIVIL_AFFAIRS | {"Content-Type": content_type},
+        headers=CIVIL_AFFAIRS | content_type,
     )
 
     assert_refused(response, "bank")
@@ -177,7 +168,7 @@ async def test_a_return_file_with_a_plain_multipart_bank_field_is_still_reconcil
     response = await api.client.post(
         f"/v1/payment-runs/{run_id}/reconciliation",
         content=body,
-        headers=CIVIL_AFFAIRS | {"Content-Type": content_type},
+        headers=CIVIL_AFFAIRS | content_type,
     )
 
     assert response.status_code == 200, response.text
