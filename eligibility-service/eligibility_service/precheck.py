@@ -7,6 +7,8 @@ registry record that cannot be read, no amount tier) keeps the reason instead, a
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -18,9 +20,20 @@ from subsidy_shared.workdays import china_date
 
 from eligibility_service import policies_store, registry
 from eligibility_service.models import Case
-from eligibility_service.policy import Certificate, Facts, PolicyVersion, Recommendation, Tier, evaluate, find_tier
+from eligibility_service.policy import (
+    Certificate,
+    Facts,
+    NoPolicyInForce,
+    PolicyVersion,
+    Recommendation,
+    Tier,
+    evaluate,
+    find_tier,
+)
+from eligibility_service.schemas import PolicyState
 
 log = structlog.get_logger(__name__)
+NO_POLICY_IN_FORCE = "no policy in force on the application day: no recommendation, no amount; reviewers decide by hand"
 
 
 def snapshot(case: Case) -> ApplicationSnapshot:
@@ -46,10 +59,24 @@ async def run(session: AsyncSession, case: Case, now: datetime) -> None:
         facts = await _facts(session, case, on, policy)
         chosen = [r for r in evaluate(facts, policy) if r.subsidy in case.subsidies]
         result |= {"recommendations": [r.model_dump(mode="json") for r in chosen], "error": None}
+    except NoPolicyInForce as exc:
+        log.info("precheck.no_policy_in_force", application_id=str(case.application_id), province=province_of(case))
+        result |= {"recommendations": [], "error": f"{NO_POLICY_IN_FORCE} ({exc.message})"}
     except Unprocessable as exc:
         log.info("precheck.not_judged", application_id=str(case.application_id), reason=exc.message)
         result |= {"recommendations": [], "error": exc.message}
     case.precheck = result
+
+
+async def policy_states(session: AsyncSession, cases: Sequence[Case]) -> dict[uuid.UUID, PolicyState]:
+    """Whether each case's hukou province has a policy in force on its application day (one book per province)."""
+    books = {p: await policies_store.book(session, p) for p in {province_of(c) for c in cases}}
+    return {
+        case.application_id: "in_force"
+        if books[province_of(case)].in_force_or_none(province_of(case), application_day(case))
+        else "none_in_force"
+        for case in cases
+    }
 
 
 def recommendations(case: Case) -> dict[str, Recommendation]:

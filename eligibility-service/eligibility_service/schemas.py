@@ -17,6 +17,10 @@ from eligibility_service.models import Case, CaseReview, Decision, Policy
 from eligibility_service.policy import PolicyVersion, Recommendation
 from eligibility_service.steps import Step
 
+# Whether the hukou province has a policy version in force on the application day; without one the pre-check
+# gives no recommendation and no amount, and the reviewers decide by hand.
+PolicyState = Literal["in_force", "none_in_force"]
+
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -130,9 +134,10 @@ class CaseSummary(BaseModel):
     applicant_id_number: str
     recommended: dict[str, str] = Field(description="subsidy → approved/refused, from the pre-check")
     publicity_ends_on: date | None = None
+    policy_state: PolicyState = Field(description="a policy of the hukou province in force on the application day")
 
     @classmethod
-    def of(cls, case: Case, clock: DeadlineStatus) -> CaseSummary:
+    def of(cls, case: Case, clock: DeadlineStatus, policy_state: PolicyState) -> CaseSummary:
         applicant = case.application["applicant"]
         stored = (case.precheck or {}).get("recommendations", [])
         return cls(
@@ -150,6 +155,7 @@ class CaseSummary(BaseModel):
             applicant_id_number=mask_id_number(applicant["id_number"]),
             recommended={r["subsidy"]: r["outcome"] for r in stored},
             publicity_ends_on=case.publicity_ends_on,
+            policy_state=policy_state,
         )
 
 
@@ -164,9 +170,14 @@ class CaseRead(CaseSummary):
 
     @classmethod
     def build(
-        cls, case: Case, clock: DeadlineStatus, reviews: Sequence[CaseReview], decision: Decision | None
+        cls,
+        case: Case,
+        clock: DeadlineStatus,
+        policy_state: PolicyState,
+        reviews: Sequence[CaseReview],
+        decision: Decision | None,
     ) -> CaseRead:
-        summary = CaseSummary.of(case, clock)
+        summary = CaseSummary.of(case, clock, policy_state)
         stored = case.precheck
         check = None
         if stored is not None:

@@ -121,7 +121,8 @@ async def rerun_precheck(
 async def case_view(session: AsyncSession, case: Case, now: datetime) -> CaseRead:
     reviews = await repository.reviews_of(session, case.application_id)
     decision = await repository.get_decision(session, case.application_id)
-    return CaseRead.build(case, decision_clock(case, china_date(now)), reviews, decision)
+    states = await precheck.policy_states(session, [case])
+    return CaseRead.build(case, decision_clock(case, china_date(now)), states[case.application_id], reviews, decision)
 
 
 def decision_clock(case: Case, today: date) -> DeadlineStatus:

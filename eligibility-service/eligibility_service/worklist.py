@@ -12,7 +12,7 @@ from subsidy_shared.pagination import decode_cursor, encode_cursor
 from subsidy_shared.regions import is_valid_region, region_prefix
 from subsidy_shared.workdays import china_date
 
-from eligibility_service import repository, steps
+from eligibility_service import precheck, repository, steps
 from eligibility_service.schemas import CaseList, CaseSummary
 from eligibility_service.service import REVIEWER_ROLES, decision_clock
 from eligibility_service.steps import Step
@@ -38,4 +38,6 @@ async def list_cases(
     rows = await repository.list_cases(session, region_prefix(region), wanted, limit, after)
     today = china_date(now)
     next_cursor = encode_cursor(rows[-1].decision_due, rows[-1].application_id) if len(rows) == limit else None
-    return CaseList(items=[CaseSummary.of(c, decision_clock(c, today)) for c in rows], next_cursor=next_cursor)
+    states = await precheck.policy_states(session, rows)
+    items = [CaseSummary.of(c, decision_clock(c, today), states[c.application_id]) for c in rows]
+    return CaseList(items=items, next_cursor=next_cursor)

@@ -1,10 +1,16 @@
-"""What the accepting window learns from the bus: pushed, decided, breached, no longer receiving."""
+"""What the accepting window learns from the bus: pushed, decided, breached, a payment failed, no longer receiving."""
 
 from __future__ import annotations
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared.events import BenefitTerminated, CaseDeadlineBreached, CaseResultReturned, CaseRouted
+from subsidy_shared.events import (
+    BenefitTerminated,
+    CaseDeadlineBreached,
+    CaseResultReturned,
+    CaseRouted,
+    PaymentFailed,
+)
 
 from intake_service import repository
 
@@ -81,6 +87,14 @@ async def on_deadline_breached(session: AsyncSession, event: CaseDeadlineBreache
         SYSTEM,
         {"deadline": data.deadline, "due_date": data.due_date.isoformat()},
     )
+
+
+async def on_payment_failed(session: AsyncSession, event: PaymentFailed) -> None:
+    """A month the bank did not pay (e.g. an account to correct) shows on the approved application's timeline."""
+    data = event.data
+    detail = {"subsidy": data.subsidy, "month": data.month, "amount_fen": data.amount_fen, "reason": data.reason}
+    for application_id in await repository.approved_applications(session, data.person_key, data.subsidy):
+        await repository.add_step(session, application_id, "payment_failed", event.time, event.source, SYSTEM, detail)
 
 
 async def on_benefit_terminated(session: AsyncSession, event: BenefitTerminated) -> None:

@@ -191,3 +191,75 @@ async def kinds_on_file(session: AsyncSession, application_ids: Sequence[uuid.UU
     for application_id, kind in (await session.execute(stmt)).all():
         found.setdefault(application_id, []).append(kind)
     return found
+
+
+def _in_area(region_prefix: str) -> sa.ColumnElement[bool]:
+    """An application lies in an area when its accepting window or its hukou does."""
+    return sa.or_(
+        Application.accepting_region.startswith(region_prefix), Application.hukou_region.startswith(region_prefix)
+    )
+
+
+def _approved(subsidy: str | None = None) -> sa.ColumnElement[bool]:
+    """The returned result approves `subsidy` (any subsidy when None): JSONB containment on `outcomes`."""
+    wanted: dict[str, str] = {"outcome": "approved"} | ({"subsidy": subsidy} if subsidy else {})
+    return Application.outcomes.contains([wanted])
+
+
+async def approved_applications(session: AsyncSession, person_key: str, subsidy: str) -> list[uuid.UUID]:
+    """The person's applications whose returned result approved `subsidy` (what a payment belongs to)."""
+    stmt = sa.select(Application.id).where(
+        Application.person_key == person_key, Application.result_returned_at.is_not(None), _approved(subsidy)
+    )
+    return list((await session.scalars(stmt.order_by(Application.submitted_at, Application.id))).all())
+
+
+async def applications_of_person(session: AsyncSession, person_key: str, region_prefix: str) -> list[Application]:
+    stmt = (
+        sa.select(Application)
+        .where(Application.person_key == person_key, _in_area(region_prefix))
+        .order_by(Application.submitted_at, Application.id)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def person_has_applications(session: AsyncSession, person_key: str) -> bool:
+    return bool(await session.scalar(sa.select(sa.exists().where(Application.person_key == person_key))))
+
+
+def scope_clause(
+    accepting: sa.ColumnExpressionArgument[str], hukou: sa.ColumnExpressionArgument[str]
+) -> sa.ColumnElement[str]:
+    """`regions.scope_between` in SQL: the first of the province, city and county prefixes that differ."""
+    return sa.case(
+        (sa.func.substr(accepting, 1, 2) != sa.func.substr(hukou, 1, 2), "cross_province"),
+        (sa.func.substr(accepting, 1, 4) != sa.func.substr(hukou, 1, 4), "cross_city"),
+        (sa.func.substr(accepting, 1, 6) != sa.func.substr(hukou, 1, 6), "cross_county"),
+        else_="local",
+    )
+
+
+async def application_counts(
+    session: AsyncSession, region_prefix: str, since: datetime | None, before: datetime | None
+) -> list[dict[str, Any]]:
+    """month, county, scope, received, decided, approved, refused of the area's applications submitted in
+    [since, before), in one grouped statement; month = the China month submitted, county = the hukou county."""
+    month = sa.func.to_char(sa.func.timezone("Asia/Shanghai", Application.submitted_at), "YYYY-MM")
+    county = sa.func.substr(Application.hukou_region, 1, 6)
+    scope = scope_clause(Application.accepting_region, Application.hukou_region)
+    decided = Application.result_returned_at.is_not(None)
+    stmt = sa.select(
+        month.label("month"),
+        county.label("county"),
+        scope.label("scope"),
+        sa.func.count().label("received"),
+        sa.func.count().filter(decided).label("decided"),
+        sa.func.count().filter(decided, _approved()).label("approved"),
+        sa.func.count().filter(decided, sa.not_(_approved())).label("refused"),
+    ).where(_in_area(region_prefix))
+    if since is not None:
+        stmt = stmt.where(Application.submitted_at >= since)
+    if before is not None:
+        stmt = stmt.where(Application.submitted_at < before)
+    stmt = stmt.group_by(month, county, scope).order_by(month, county, scope)
+    return [dict(row) for row in (await session.execute(stmt)).mappings()]

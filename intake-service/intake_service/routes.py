@@ -12,16 +12,19 @@ from subsidy_shared.auth import CurrentPrincipal
 from subsidy_shared.clock import NowDep
 from subsidy_shared.db import SessionDep
 from subsidy_shared.events import Subsidy
+from subsidy_shared.money import Month
+from subsidy_shared.openapi import problems
 from subsidy_shared.pagination import Cursor
-from subsidy_shared.validators import RegionCode
+from subsidy_shared.validators import AreaCode, RegionCode
 from subsidy_shared.workdays import china_date
 
-from intake_service import materials, repository, requirements, rules, service, views
+from intake_service import materials, repository, requirements, rules, service, statistics, views
 from intake_service.schemas import (
     ApplicationCreate,
     ApplicationDetail,
     ApplicationList,
     ApplicationRead,
+    ApplicationStatistics,
     ApplicationStatus,
     MaterialItemRead,
     MaterialKind,
@@ -31,6 +34,8 @@ from intake_service.schemas import (
     MaterialRuleRead,
     NotificationCreate,
     NotificationRead,
+    PersonApplications,
+    PersonLookup,
     RequirementsRead,
     WithdrawalCreate,
 )
@@ -179,3 +184,27 @@ async def list_applications(
 ) -> ApplicationList:
     """Applications accepted in or belonging to the caller's region, personal data masked."""
     return await service.list_applications(session, principal, limit, cursor)
+
+
+@router.post("/persons/lookup", tags=["persons"], responses=problems(404))
+async def lookup_person(
+    body: PersonLookup, request: Request, session: SessionDep, principal: CurrentPrincipal
+) -> PersonApplications:
+    """查找: a person's `person_key` and applications in the caller's area, by the ID number in the body (audited).
+
+    The same 404 whether the person is unknown or known only outside the caller's area.
+    """
+    secret = request.app.state.settings.person_key_secret
+    return await service.lookup_person(session, principal, body.id_number, secret)
+
+
+@router.get("/statistics/applications", tags=["statistics"])
+async def application_statistics(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    region: Annotated[AreaCode | None, Query(description="a county, city or province; default: the caller's")] = None,
+    from_month: Annotated[Month | None, Query(description="first month submitted, YYYY-MM")] = None,
+    to_month: Annotated[Month | None, Query(description="last month submitted, YYYY-MM")] = None,
+) -> ApplicationStatistics:
+    """Applications received, decided, approved and refused by month, hukou county and scope (跨省通办)."""
+    return await statistics.application_statistics(session, principal, region, from_month, to_month)

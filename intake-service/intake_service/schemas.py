@@ -7,11 +7,12 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
-from subsidy_shared.events import Subsidy, SubsidyOutcome
+from subsidy_shared.events import ScopeName, Subsidy, SubsidyOutcome
 from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict, SubsidyList
+from subsidy_shared.money import Month
 from subsidy_shared.regions import InvalidRegion, parse_region
 from subsidy_shared.text import Line, Note, Text
-from subsidy_shared.validators import CertificateNumber, RegionCode
+from subsidy_shared.validators import CertificateNumber, IdNumber, RegionCode
 from subsidy_shared.workdays import DeadlineState
 
 
@@ -117,6 +118,34 @@ class ApplicationDetail(ApplicationRead):
 class ApplicationList(BaseModel):
     items: list[ApplicationRead]
     next_cursor: str | None = None
+
+
+class PersonLookup(Strict):
+    """Who to find: the ID number travels in the body only (never in a URL, a log or an event key)."""
+
+    id_number: IdNumber
+
+
+class PersonApplications(BaseModel):
+    """A person's applications inside the caller's area; `person_key` is what payment's ledger is keyed by."""
+
+    person_key: str
+    applications: list[ApplicationRead]
+
+
+class ApplicationCounts(BaseModel):
+    month: Month = Field(description="the month submitted, China time")
+    county: str = Field(description="the hukou county (业务属地)")
+    scope: ScopeName = Field(description="跨省通办 scope between the accepting window and the hukou")
+    received: int
+    decided: int = Field(description="the result has come back to the window")
+    approved: int = Field(description="decided, at least one subsidy approved")
+    refused: int = Field(description="decided, every subsidy refused")
+
+
+class ApplicationStatistics(BaseModel):
+    region: str
+    rows: list[ApplicationCounts]
 
 
 class NotificationCreate(Strict):

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import audit, outbox
 from subsidy_shared.auth import CASE_READERS, Principal, Role, require_region, require_role
-from subsidy_shared.errors import Conflict, Forbidden, NotFound, Unprocessable
+from subsidy_shared.errors import Conflict, Forbidden, NotFound, OutsideRegion, Unprocessable
 from subsidy_shared.events import (
     Agent,
     ApplicantNotified,
@@ -33,10 +33,12 @@ from intake_service.schemas import (
     ApplicationList,
     ApplicationRead,
     NotificationCreate,
+    PersonApplications,
     WithdrawalCreate,
 )
 
 SOURCE = "liangbu/intake"
+NO_PERSON = "no person with that ID number in your area"
 # Once the locality has decided, withdrawing is no longer possible: the result stands and is notified.
 WITHDRAWABLE = {"materials_pending", "complete", "pushed"}
 
@@ -251,3 +253,22 @@ async def list_applications(
     next_cursor = encode_cursor(rows[-1].submitted_at, rows[-1].id) if len(rows) == limit else None
     on_file = await repository.kinds_on_file(session, [a.id for a in rows])
     return ApplicationList(items=[to_read(a, on_file.get(a.id, [])) for a in rows], next_cursor=next_cursor)
+
+
+async def lookup_person(
+    session: AsyncSession, principal: Principal, id_number: str, person_key_secret: str
+) -> PersonApplications:
+    """查找: a person's applications in the caller's area, by ID number; every lookup that finds one is audited.
+
+    A person known only elsewhere gets the same 404 as one unknown everywhere (the denial is audited).
+    """
+    require_role(principal, *CASE_READERS)
+    key = person_key(id_number, person_key_secret)
+    found = await repository.applications_of_person(session, key, principal.region_prefix)
+    if not found:
+        if await repository.person_has_applications(session, key):
+            raise OutsideRegion(NO_PERSON, reason=f"person {key} has applications only outside {principal.region}")
+        raise NotFound(NO_PERSON)
+    await audit.record(session, principal, "person.lookup", "person", key, after={"applications": len(found)})
+    on_file = await repository.kinds_on_file(session, [a.id for a in found])
+    return PersonApplications(person_key=key, applications=[to_read(a, on_file.get(a.id, [])) for a in found])

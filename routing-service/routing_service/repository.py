@@ -55,6 +55,30 @@ def _in_region(prefix: str) -> sa.ColumnElement[bool]:
     return sa.or_(Case.accepting_region.startswith(prefix), Case.locality_county.startswith(prefix))
 
 
+ClockColumns = tuple[str, Any, Any, Any, sa.ColumnElement[bool]]
+
+
+def _clocks() -> tuple[ClockColumns, ...]:
+    """Each clock: name, due date, when it was met, the region answerable for it, whether our system keeps it
+    (the notify clock of a case a province system accepted is that province's)."""
+    return (
+        ("push", Case.push_due, Case.pushed_at, Case.locality_county, sa.true()),
+        ("decision", Case.decision_due, Case.decided_at, Case.locality_county, sa.true()),
+        ("notify", Case.notify_due, Case.notified_at, Case.accepting_region, Case.origin_system.is_(None)),
+    )
+
+
+def _stopped_on(today: date) -> sa.ColumnElement[date]:
+    """The day an open clock stops running: today, or the withdrawal date if earlier."""
+    day = sa.literal(today, sa.Date)
+    return sa.func.least(sa.func.coalesce(_china_date(Case.withdrawn_at), day), day)
+
+
+def _late(due: Any, done: Any, stopped_on: sa.ColumnElement[date]) -> sa.ColumnElement[bool]:
+    """Breached: met after its due date, or still open once past it (mirrors `rules.clock`)."""
+    return sa.or_(sa.and_(done.is_(None), stopped_on > due), _china_date(done) > due)
+
+
 def breached_clocks(today: date, region_prefix: str | None = None) -> sa.CompoundSelect[Any]:
     """(application_id, deadline, due_date, region) of every breached clock on `today`.
 
@@ -62,16 +86,10 @@ def breached_clocks(today: date, region_prefix: str | None = None) -> sa.Compoun
     of a withdrawn case counts only if it was already overdue on the withdrawal date. The notify clock
     of a case accepted by a province system is that province's to keep. Mirrors `rules.clock`.
     """
-    day = sa.literal(today, sa.Date)
-    stopped_on = sa.func.least(sa.func.coalesce(_china_date(Case.withdrawn_at), day), day)
-    clocks: tuple[tuple[str, Any, Any, Any, sa.ColumnElement[bool]], ...] = (
-        ("push", Case.push_due, Case.pushed_at, Case.locality_county, sa.true()),
-        ("decision", Case.decision_due, Case.decided_at, Case.locality_county, sa.true()),
-        ("notify", Case.notify_due, Case.notified_at, Case.accepting_region, Case.origin_system.is_(None)),
-    )
+    stopped_on = _stopped_on(today)
     parts = []
-    for name, due, done, region, applies in clocks:
-        late = sa.or_(sa.and_(done.is_(None), stopped_on > due), _china_date(done) > due)
+    for name, due, done, region, applies in _clocks():
+        late = _late(due, done, stopped_on)
         part = sa.select(
             Case.application_id,
             sa.literal(name, sa.Text).label("deadline"),
@@ -153,3 +171,76 @@ async def overdue_cases(
         stmt = stmt.where(sa.tuple_(oldest.c.oldest_due, Case.application_id) > after)
     stmt = stmt.order_by(oldest.c.oldest_due, Case.application_id).limit(limit)
     return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+
+
+def _in_clock_order(clock: Any) -> sa.ColumnElement[int]:
+    """push, decision, notify: the order the steps happen in."""
+    return sa.case({"push": 1, "decision": 2, "notify": 3}, value=clock)
+
+
+def clock_outcomes(
+    today: date, region_prefix: str, from_date: date | None, to_date: date | None
+) -> sa.CompoundSelect[Any]:
+    """(clock, county, due_date, met, breached, open) of each clock of the area's cases due in the date range.
+
+    county = the county answerable for the clock (the locality for push and decision, the accepting window's
+    county for notify); met = done on or before its due date; breached as in `breached_clocks`; open = not
+    done, not withdrawn and not yet past due. A clock stopped by a withdrawal before it ran out is none of these.
+    """
+    stopped_on = _stopped_on(today)
+    parts = []
+    for name, due, done, region, applies in _clocks():
+        part = sa.select(
+            sa.literal(name, sa.Text).label("clock"),
+            sa.func.substr(region, 1, 6).label("county"),
+            due.label("due_date"),
+            sa.and_(done.is_not(None), _china_date(done) <= due).label("met"),
+            _late(due, done, stopped_on).label("breached"),
+            sa.and_(done.is_(None), Case.withdrawn_at.is_(None), sa.literal(today, sa.Date) <= due).label("open"),
+        ).where(due.is_not(None), applies, _in_region(region_prefix))
+        if from_date is not None:
+            part = part.where(due >= from_date)
+        if to_date is not None:
+            part = part.where(due <= to_date)
+        parts.append(part)
+    return sa.union_all(*parts)
+
+
+async def clock_counts_by_county(
+    session: AsyncSession, today: date, region_prefix: str, from_date: date | None, to_date: date | None
+) -> list[dict[str, Any]]:
+    """county, clock, due, met, breached, open: one grouped statement over `clock_outcomes`."""
+    found = clock_outcomes(today, region_prefix, from_date, to_date).subquery()
+    stmt = (
+        sa.select(
+            found.c.county,
+            found.c.clock,
+            sa.func.count().label("due"),
+            sa.func.count().filter(found.c.met).label("met"),
+            sa.func.count().filter(found.c.breached).label("breached"),
+            sa.func.count().filter(found.c.open).label("open"),
+        )
+        .group_by(found.c.county, found.c.clock)
+        .order_by(found.c.county, _in_clock_order(found.c.clock))
+    )
+    return [dict(row) for row in (await session.execute(stmt)).mappings()]
+
+
+async def clock_counts_by_week(
+    session: AsyncSession, today: date, region_prefix: str, from_date: date | None, to_date: date | None
+) -> list[dict[str, Any]]:
+    """week (ISO, of the due date), clock, due, met, breached: one grouped statement over `clock_outcomes`."""
+    found = clock_outcomes(today, region_prefix, from_date, to_date).subquery()
+    week = sa.func.to_char(found.c.due_date, 'IYYY-"W"IW')
+    stmt = (
+        sa.select(
+            week.label("week"),
+            found.c.clock,
+            sa.func.count().label("due"),
+            sa.func.count().filter(found.c.met).label("met"),
+            sa.func.count().filter(found.c.breached).label("breached"),
+        )
+        .group_by(week, found.c.clock)
+        .order_by(week, _in_clock_order(found.c.clock))
+    )
+    return [dict(row) for row in (await session.execute(stmt)).mappings()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -15,7 +16,7 @@ from subsidy_shared.validators import AreaCode
 from subsidy_shared.workdays import china_date
 
 from routing_service import deadlines, exchange_service, service, views
-from routing_service.schemas import CaseRead, ExchangeCaseCreate, ExchangeDecisionCreate, OverdueList
+from routing_service.schemas import CaseRead, ClockStatistics, ExchangeCaseCreate, ExchangeDecisionCreate, OverdueList
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 exchange_router = APIRouter(prefix="/v1/exchange", tags=["exchange"])
@@ -33,6 +34,19 @@ async def list_overdue(
 ) -> OverdueList:
     """Cases with a breached clock in `region` (default: the caller's), oldest due date first; masked."""
     return await deadlines.list_overdue(session, principal, region, limit, cursor, now)
+
+
+@router.get("/statistics/clocks", tags=["statistics"])
+async def clock_statistics(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    now: NowDep,
+    region: Annotated[AreaCode | None, Query(description="a county, city or province; default: the caller's")] = None,
+    from_date: Annotated[date | None, Query(description="first due date counted")] = None,
+    to_date: Annotated[date | None, Query(description="last due date counted")] = None,
+) -> ClockStatistics:
+    """Push, decision and notify clocks due in the range: met, breached, open and the share met, by county and week."""
+    return await deadlines.clock_statistics(session, principal, region, from_date, to_date, now)
 
 
 @router.get("/cases/{application_id}")

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 from subsidy_shared.events import ScopeName, Subsidy, SubsidyOutcome
 from subsidy_shared.inputs import AgentIn, ApplicantIn, BankAccountIn, Strict, SubsidyList
+from subsidy_shared.money import Month
 from subsidy_shared.text import Line, Text
 from subsidy_shared.validators import CertificateNumber, RegionCode, TownshipCode
 
@@ -27,6 +28,7 @@ CaseStatus = Literal[
     "withdrawn",
 ]
 ClockName = Literal["push", "decision", "notify"]
+MAX_MONTHLY_FEN = 10_000_000  # 100 000 元 a month: far above any standard, a typo's guard
 
 
 class DeadlineRead(BaseModel):
@@ -93,6 +95,32 @@ class OverdueList(BaseModel):
     next_cursor: str | None = None
 
 
+class ClockCountyRow(BaseModel):
+    county: str = Field(description="answerable: the locality for push and decision, the window's county for notify")
+    clock: ClockName
+    due: int = Field(description="clocks due in the range")
+    met: int = Field(description="done on or before the due date")
+    breached: int = Field(description="done late, or past due and still open")
+    open: int = Field(description="not done and not yet past due")
+    share_met: float | None = Field(description="met / (met + breached); null when neither")
+
+
+class ClockWeekRow(BaseModel):
+    week: str = Field(description="ISO week of the due date, e.g. 2026-W47", examples=["2026-W47"])
+    clock: ClockName
+    due: int
+    met: int
+    share_met: float | None = Field(description="met / (met + breached); null when neither")
+
+
+class ClockStatistics(BaseModel):
+    """How the three clocks of an area's cases were kept, counted by their due dates."""
+
+    region: str
+    by_county: list[ClockCountyRow]
+    by_week: list[ClockWeekRow]
+
+
 # ---- the province exchange (自建系统) -------------------------------------------------------------
 
 
@@ -125,14 +153,21 @@ class ReasonIn(Strict):
 
 
 class OutcomeIn(Strict):
+    """One subsidy's outcome; an approval may say its tier, monthly amount and first month (for the window)."""
+
     subsidy: Subsidy
     outcome: Literal["approved", "refused"]
     reasons: list[ReasonIn] = Field(default_factory=list, max_length=20)
+    tier: Annotated[Line, Field(min_length=1, max_length=60)] | None = None
+    monthly_amount_fen: Annotated[int, Field(ge=0, le=MAX_MONTHLY_FEN, description="in 分")] | None = None
+    start_month: Month | None = None
 
     @model_validator(mode="after")
     def _refusal_says_why(self) -> OutcomeIn:
         if self.outcome == "refused" and not self.reasons:
             raise ValueError("a refusal names at least one reason")
+        if self.outcome == "refused" and (self.tier, self.monthly_amount_fen, self.start_month) != (None, None, None):
+            raise ValueError("a refusal has no tier, amount or start month")
         return self
 
 

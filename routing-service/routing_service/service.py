@@ -21,6 +21,7 @@ from subsidy_shared.events import (
     CaseRouted,
     CaseRoutedData,
     EligibilityDecidedData,
+    SubsidyDecision,
     SubsidyOutcome,
 )
 from subsidy_shared.workdays import china_date
@@ -201,12 +202,25 @@ async def apply_eligibility_decision(session: AsyncSession, data: EligibilityDec
     if case.external_system is not None:  # never sent to our eligibility service: not its decision
         bound.warning("routing.decision_for_external_case", external_system=case.external_system)
         return
-    outcomes = tuple(SubsidyOutcome(subsidy=d.subsidy, outcome=d.outcome, reasons=d.reasons) for d in data.decisions)
+    outcomes = tuple(_outcome(d) for d in data.decisions)
     try:
         decision = Decision(data.decided_at, data.decided_by, outcomes)
         await record_decision(session, case, decision, now, stands_after_withdrawal=True)
     except Conflict as exc:
         bound.warning("routing.decision_ignored", reason=exc.message)
+
+
+def _outcome(decision: SubsidyDecision) -> SubsidyOutcome:
+    """What the window is told of one subsidy: the outcome, its reasons and, for an approval, tier, amount, start."""
+    approved = decision.outcome == "approved"
+    return SubsidyOutcome(
+        subsidy=decision.subsidy,
+        outcome=decision.outcome,
+        reasons=decision.reasons,
+        tier=decision.tier if approved else None,
+        monthly_amount_fen=decision.monthly_amount_fen if approved else None,
+        start_month=decision.start_month if approved else None,
+    )
 
 
 async def withdraw(session: AsyncSession, data: ApplicationWithdrawnData) -> None:

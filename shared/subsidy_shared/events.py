@@ -182,9 +182,14 @@ class CaseDeadlineBreached(Event):
 
 
 class SubsidyOutcome(Contract):
+    """One subsidy's result as the window sees it; an approval carries its tier, amount and first month."""
+
     subsidy: Subsidy
     outcome: Literal["approved", "refused"]
     reasons: tuple[Reason, ...] = ()
+    tier: str | None = None
+    monthly_amount_fen: Fen | None = None
+    start_month: Month | None = None
 
 
 class CaseResultReturnedData(Contract):

@@ -112,6 +112,12 @@ async def test_harbin_window_chengdu_hukou_routed_decided_returned_and_notified(
     detail = await eventually(back_at_the_window)
     outcomes = {o["subsidy"]: o["outcome"] for o in detail["decision"]["outcomes"]}
     assert outcomes == {"nursing": "approved", "living": "refused"}
+    nursing = next(o for o in detail["decision"]["outcomes"] if o["subsidy"] == "nursing")
+    assert (nursing["tier"], nursing["monthly_amount_fen"], nursing["start_month"]) == (
+        "grade-1",
+        10000,
+        detail["submitted_at"][:7],
+    )
     notify = {d["name"]: d for d in detail["deadlines"]}["notify"]
     assert notify["state"] in ("on_time", "at_risk") and notify["done_on"] is None
 

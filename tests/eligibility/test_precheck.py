@@ -158,7 +158,11 @@ async def test_a_province_without_a_policy_is_kept_with_the_reason_and_can_only_
     county = token_for(Role.COUNTY_CIVIL_AFFAIRS, "510104")
 
     case = (await api.get(f"/v1/cases/{case_id}", township)).json()
-    assert case["precheck"]["error"] == "no policy is recorded for province 51"
+    assert case["policy_state"] == "none_in_force"
+    assert case["precheck"]["error"] == (
+        "no policy in force on the application day: no recommendation, no amount; reviewers decide by hand"
+        " (no policy is recorded for province 51)"
+    )
     assert case["precheck"]["recommendations"] == []
     await api.post(f"/v1/cases/{case_id}/review", township, PASS)
     await api.post(f"/v1/cases/{case_id}/verify", token_for(Role.COUNTY_DISABILITY_FEDERATION, "510104"), PASS)

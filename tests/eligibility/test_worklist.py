@@ -123,3 +123,22 @@ async def test_bulk_approval_is_for_county_civil_affairs_only(api: Api) -> None:
         "/v1/cases/approvals", TOWNSHIP, {"application_ids": ["00000000-0000-0000-0000-000000000000"]}
     )
     assert response.status_code == 403
+
+
+async def test_each_case_says_whether_a_policy_was_in_force_on_its_application_day(
+    api: Api, db: ServiceDatabase
+) -> None:
+    # Heilongjiang's first version starts 2016-01-01: an application of 2015 has none to be judged by.
+    before = person(60)
+    too_early = await arrive(db, before, certificate(before), dibao(before), submitted_at=at("2015-06-01"))
+    current = await arrive(db, person(61))
+
+    items = {i["application_id"]: i for i in (await api.get("/v1/cases", CIVIL_AFFAIRS)).json()["items"]}
+    case = (await api.get(f"/v1/cases/{too_early}", CIVIL_AFFAIRS)).json()
+
+    assert items[too_early]["policy_state"] == "none_in_force"
+    assert items[current]["policy_state"] == "in_force"
+    assert case["policy_state"] == "none_in_force" and case["precheck"]["recommendations"] == []
+    assert case["precheck"]["error"].startswith("no policy in force on the application day")
+    assert "the first starts 2016-01-01" in case["precheck"]["error"]
+    assert (await api.get(f"/v1/cases/{current}", CIVIL_AFFAIRS)).json()["policy_state"] == "in_force"

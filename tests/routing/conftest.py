@@ -76,9 +76,14 @@ def submitted(
 
 
 def decided(
-    application: ApplicationSubmitted, *, when: datetime, nursing: Literal["approved", "refused"] = "approved"
+    application: ApplicationSubmitted,
+    *,
+    when: datetime,
+    nursing: Literal["approved", "refused"] = "approved",
+    nursing_amount: dict[str, Any] | None = None,
 ) -> EligibilityDecided:
-    """What eligibility sends for `application`: living refused (not in a 低保 household), nursing as given."""
+    """What eligibility sends for `application`: living refused (not in a 低保 household), nursing as given
+    (with `nursing_amount`: its tier, monthly_amount_fen and start_month)."""
     app = application.data
     data = EligibilityDecidedData(
         application_id=app.application_id,
@@ -96,7 +101,7 @@ def decided(
             SubsidyDecision(
                 subsidy="living", outcome="refused", reasons=(Reason(rule_id="living.dibao", text=REFUSAL),)
             ),
-            SubsidyDecision(subsidy="nursing", outcome=nursing, reasons=()),
+            SubsidyDecision(subsidy="nursing", outcome=nursing, reasons=(), **(nursing_amount or {})),
         ),
     )
     return EligibilityDecided(source="test", subject=str(app.application_id), data=data)

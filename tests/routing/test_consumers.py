@@ -133,6 +133,21 @@ async def test_a_decision_returns_the_result_to_the_window_once(db: ServiceDatab
     assert await db.scalar("SELECT status FROM cases") == "decided"
 
 
+async def test_the_result_returned_carries_the_approvals_tier_amount_and_start_month(db: ServiceDatabase) -> None:
+    application = submitted()
+    await apply(db, application)
+    amount = {"tier": "grade1", "monthly_amount_fen": 12000, "start_month": "2026-09"}
+
+    await apply(db, decided(application, when=at("2026-10-09"), nursing_amount=amount), now=at("2026-10-09"))
+
+    [result] = [e for e in await outbox_events(db) if isinstance(e, CaseResultReturned)]
+    living, nursing = result.data.outcomes
+    assert (nursing.tier, nursing.monthly_amount_fen, nursing.start_month) == ("grade1", 12000, "2026-09")
+    assert (living.tier, living.monthly_amount_fen, living.start_month) == (None, None, None)
+    stored = await db.scalar("SELECT outcomes FROM cases")
+    assert stored[1]["monthly_amount_fen"] == 12000  # kept with the case, so a redelivery compares equal
+
+
 async def test_a_second_decision_event_for_a_decided_case_changes_nothing(db: ServiceDatabase) -> None:
     application = submitted()
     await apply(db, application)

@@ -86,6 +86,26 @@ async def test_a_decision_from_the_province_returns_the_result_once(
     assert await db.scalar("SELECT count(*) FROM audit_log WHERE action = 'exchange.decision.record'") == 1
 
 
+async def test_a_province_may_say_the_tier_amount_and_start_month_of_an_approval(
+    guangdong_case: tuple[RoutingApi, uuid.UUID], db: ServiceDatabase
+) -> None:
+    api, application_id = guangdong_case
+    body = decision_body(application_id)
+    body["outcomes"][1] |= {"tier": "一级", "monthly_amount_fen": 25000, "start_month": "2026-09"}
+    refusal_with_amount = decision_body(application_id)
+    refusal_with_amount["outcomes"][0]["monthly_amount_fen"] = 100
+
+    refused = await api.client.post("/v1/exchange/decisions", json=refusal_with_amount, headers=GUANGDONG)
+    response = await api.client.post("/v1/exchange/decisions", json=body, headers=GUANGDONG)
+
+    assert refused.status_code == 422 and refused.json()["errors"][0]["loc"][:3] == ["body", "outcomes", 0]
+    assert response.status_code == 200, response.text
+    [result] = [e for e in await outbox_events(db) if isinstance(e, CaseResultReturned)]
+    nursing = result.data.outcomes[1]
+    assert (nursing.tier, nursing.monthly_amount_fen, nursing.start_month) == ("一级", 25000, "2026-09")
+    assert result.data.outcomes[0].monthly_amount_fen is None
+
+
 async def test_a_different_decision_for_a_decided_case_is_a_409(guangdong_case: tuple[RoutingApi, uuid.UUID]) -> None:
     api, application_id = guangdong_case
     await api.client.post("/v1/exchange/decisions", json=decision_body(application_id), headers=GUANGDONG)
