@@ -64,6 +64,26 @@ def _table() -> dict[str, str]:
     return {row["code"]: row["name"] for row in csv.DictReader(text.splitlines())}
 
 
+@cache
+def _tree() -> dict[str | None, tuple[Region, ...]]:
+    """Parent code (None above the provinces) → its current (not abolished) regions, in code order."""
+    text = resources.files("subsidy_shared").joinpath("data/regions_gb2260.csv").read_text("utf-8")
+    tree: dict[str | None, list[Region]] = {}
+    for row in csv.DictReader(text.splitlines()):
+        if row["abolished"] == "0":
+            region = Region(code=row["code"], level=Level(row["level"]), name=row["name"])
+            tree.setdefault(row["parent"] or None, []).append(region)
+    return {parent: tuple(regions) for parent, regions in tree.items()}
+
+
+def children(code: str | None = None) -> tuple[Region, ...]:
+    """The current GB/T 2260 regions directly under a 6-digit `code` (None: the provinces), in code order.
+
+    Empty below a county, and for a city without counties (441900 东莞市): its townships hang under it directly.
+    """
+    return _tree().get(code, ())
+
+
 def _level_of(code: str) -> Level:
     if len(code) == 12:
         return Level.VILLAGE

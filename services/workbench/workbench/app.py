@@ -50,9 +50,9 @@ def create_app(
         same_site="lax",  # strict would drop the cookie on the identity provider's redirect back
         https_only=settings.secure_cookies,
     )
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    if settings.assets_dir.is_dir():
+    if settings.assets_dir.is_dir():  # before /static, whose mount would otherwise answer /static/vendor/… with 404
         app.mount("/static/vendor", StaticFiles(directory=settings.assets_dir), name="vendor")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_pages(app)
     app.include_router(signin.router)
     for router in ROUTERS:

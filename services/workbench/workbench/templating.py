@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 from subsidy_shared.money import yuan
 
+from workbench.rules_words import region_label
 from workbench.session import csrf_token, signed_in
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -54,6 +55,7 @@ def money(fen: int | None) -> str:
 templates.env.filters["yuan"] = money
 templates.env.filters["china_time"] = china_time
 templates.env.filters["china_date"] = china_date
+templates.env.filters["region_label"] = region_label  # 南岗区（230103）
 templates.env.globals["ROLE_NAMES"] = ROLE_NAMES
 templates.env.globals["SUBSIDY_NAMES"] = SUBSIDY_NAMES
 

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from workbench.pages import home
+from workbench.pages import home, lookup, review, supervision, window
 
-ROUTERS: list[APIRouter] = [home.router]
+ROUTERS: list[APIRouter] = [home.router, review.router, supervision.router, window.router, lookup.router]

@@ -10,5 +10,19 @@ document.addEventListener("DOMContentLoaded", () => {
     fill();
     role.addEventListener("change", fill);
   }
+  // With htmx a changed select redraws its part of the form: the buttons that do it without JS can go (app.css).
+  if (window.htmx) document.documentElement.classList.add("htmx");
+  // The hukou picker: the county chosen gives the code's first 6 digits; another province or city clears a code
+  // that no longer fits (without JS the server does both when the form comes back).
+  const picks = { region_province: 2, region_city: 4, region_county: 6 };
+  document.addEventListener("change", (event) => {
+    const select = event.target;
+    const code = document.getElementById("hukou_region");
+    if (!code || !(select.id in picks)) return;
+    const prefix = select.value.slice(0, picks[select.id]);
+    if (prefix && code.value.startsWith(prefix)) return;
+    code.value = select.id === "region_county" ? select.value : "";
+    code.dispatchEvent(new Event("input", { bubbles: true }));
+  });
   document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
 });
