@@ -6,19 +6,27 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help uv sync infra up down migrate test test-unit test-e2e lint typecheck bench
+.PHONY: help uv sync assets browser infra up down migrate test test-unit test-e2e test-browser lint typecheck bench
 
 help:
 	@echo "make up    — the whole system on this machine with demo data (Ctrl-C stops it)"
 	@echo "make test  — infrastructure + the whole test suite"
-	@echo "make infra | down | migrate | lint | typecheck | test-unit | test-e2e | bench"
+	@echo "make infra | down | migrate | assets | browser | lint | typecheck | test-unit | test-e2e | test-browser | bench"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || test -x $(HOME)/.local/bin/uv || \
 		{ echo "installing uv $(UV_VERSION)"; python3 -m pip install --quiet --user "uv==$(UV_VERSION)"; }
 
-sync: uv
+sync: uv assets
 	@$(UV) sync --all-packages --all-groups --python python3 --quiet
+
+# The workbench's htmx and chart.js from the npm registry into services/workbench/.assets (never committed).
+assets:
+	@bash deploy/local/assets.sh
+
+# Debian's Chromium for tests/browser (Playwright drives /usr/bin/chromium; it never downloads a browser).
+browser:
+	@bash deploy/local/chromium.sh
 
 infra:
 	@bash deploy/local/postgres.sh
@@ -34,14 +42,17 @@ down:
 	@-pkill -TERM -f "bin/subsidyctl up" 2>/dev/null; true
 	@bash deploy/local/kafka.sh stop
 
-test: sync infra
+test: sync infra browser
 	@$(RUN) pytest -q
 
 test-unit: sync
-	@$(RUN) pytest -q --ignore=tests/e2e
+	@$(RUN) pytest -q --ignore=tests/e2e --ignore=tests/browser
 
 test-e2e: sync infra
 	@$(RUN) pytest -q tests/e2e
+
+test-browser: sync infra browser
+	@$(RUN) pytest -q tests/browser
 
 lint: sync
 	@$(RUN) ruff check . && $(RUN) ruff format --check .
@@ -53,3 +64,4 @@ bench: sync infra
 	@$(RUN) python -m bench.outbox_throughput
 	@$(RUN) python -m bench.payment_run
 	@$(RUN) python -m bench.review_compare
+	@$(RUN) python -m bench.workbench_pages --start

@@ -16,7 +16,7 @@ from subsidy_shared.migrations import upgrade_head
 from subsidy_shared.settings import ServiceSettings
 
 from subsidyctl import kafka_ops, registry_import
-from subsidyctl.catalog import DEFAULT_SERVER, SERVICES
+from subsidyctl.catalog import DEFAULT_SERVER, SERVICES, WORKBENCH, workbench_env
 from subsidyctl.demo import seed_demo, seed_registry
 from subsidyctl.payment_run import pay
 from subsidyctl.supervisor import start_all, supervise, wait_ready
@@ -77,10 +77,13 @@ def up(
     demo: Annotated[bool, typer.Option(help="submit demo applications once the services are ready")] = False,
     server: ServerOpt = DEFAULT_SERVER,
 ) -> None:
-    """Migrate, start the five services, supervise them; Ctrl-C stops them cleanly."""
+    """Migrate, start the five services and the workbench, supervise them; Ctrl-C stops them cleanly."""
     migrate(server)
     asyncio.run(ensure_topics(_settings()))
-    processes = start_all(_service_env(server))
+    services = start_all(_service_env(server))
+    by_name = {p.info.name: p for p in services}
+    workbench = start_all(workbench_env({name: p.url for name, p in by_name.items()}), (WORKBENCH,))[0]
+    processes = [workbench, *services]
     try:
         wait_ready(processes)
     except (RuntimeError, TimeoutError) as exc:
@@ -91,13 +94,14 @@ def up(
     if demo:
         try:
             key = _settings().jwt_signing_key
-            records = seed_registry(processes[-1].url, key)
-            ids = seed_demo(processes[0].url, key)
+            records = seed_registry(by_name["review"].url, key)
+            ids = seed_demo(by_name["intake"].url, key)
             console.print(f"demo: {records} registry records imported, {len(ids)} applications: {', '.join(ids)}")
         except Exception as exc:  # the system is up; a demo failure must not leave orphans behind
             console.print(f"[yellow]demo data not loaded:[/] {exc}")
+    console.print(f"workbench (工作台): [bold]{workbench.url}/[/]  (sign in: pick a role and region)")
     table = Table("service", "API docs", "metrics")
-    for p in processes:
+    for p in services:
         table.add_row(p.info.name, f"{p.url}/docs", f"{p.url}/metrics")
     console.print(table)
     console.print("token: [bold]uv run subsidyctl token --role window_clerk --region 230102001[/]")

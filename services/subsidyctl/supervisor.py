@@ -1,4 +1,4 @@
-"""Starts the five services as uvicorn processes, restarts one that dies, stops all cleanly."""
+"""Starts the five services and the workbench as uvicorn processes, restarts one that dies, stops all cleanly."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class ServiceProcess:
 
     def ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+            return httpx.get(f"{self.url}{self.info.ready_path}", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -1,8 +1,14 @@
-"""The five services as real processes over real Kafka and PostgreSQL, isolated by a topic prefix."""
+"""The five services and the workbench as real processes over real Kafka and PostgreSQL, isolated by a topic prefix.
+
+One system serves the whole test session: tests/browser re-exports these fixtures, and whichever package asks
+first starts it; the last one done stops it.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,26 +21,35 @@ from subsidy_shared.bus import delete_topics, read_from_beginning
 from subsidy_shared.events import Event, decode_event
 from subsidy_shared.settings import ServiceSettings
 from subsidy_shared.topics import all_topic_names
-from subsidyctl.catalog import SERVICES
+from subsidyctl.catalog import SERVICES, WORKBENCH, workbench_env
 from subsidyctl.supervisor import ServiceProcess, wait_ready
 
 from tests.conftest import DB_PREFIX, KAFKA, ServiceDatabase, fresh_migrated_database
 
-PORT_BASE = 18000
+# Ports 18000 (workbench), 18001–18005; another base keeps two checkouts' e2e runs on one machine apart.
+PORT_BASE = int(os.environ.get("SUBSIDY_E2E_PORT_BASE", "18000"))
 
 
 class System:
-    """Handles on the running system for a test: processes, databases, the broker."""
+    """Handles on the running system for a test: the five services' processes, the workbench, databases, the broker."""
 
     def __init__(
-        self, prefix: str, processes: dict[str, ServiceProcess], databases: dict[str, ServiceDatabase]
+        self,
+        prefix: str,
+        processes: dict[str, ServiceProcess],
+        databases: dict[str, ServiceDatabase],
+        workbench: ServiceProcess | None = None,
     ) -> None:
         self.prefix = prefix
-        self.processes = processes
+        self.processes = processes  # the five services (each with /readyz, /docs, /metrics)
         self.databases = databases
+        self.workbench = workbench
         self.settings = ServiceSettings(kafka_bootstrap=KAFKA, topic_prefix=prefix)
 
     def url(self, service: str) -> str:
+        """Base URL of a service, or of the workbench (`url("workbench")`)."""
+        if service == WORKBENCH.name and self.workbench is not None:
+            return self.workbench.url
         return self.processes[service].url
 
     def topic(self, name: str) -> str:
@@ -82,8 +97,8 @@ def run_id() -> str:
     return uuid.uuid4().hex[:8]
 
 
-@pytest.fixture(scope="session")
-async def system(run_id: str) -> AsyncIterator[System]:
+@contextlib.asynccontextmanager
+async def _running_system(run_id: str) -> AsyncIterator[System]:
     prefix = f"e2e{run_id}."
     databases: dict[str, ServiceDatabase] = {}
     env = {
@@ -99,17 +114,46 @@ async def system(run_id: str) -> AsyncIterator[System]:
         databases[service.name] = ServiceDatabase(url)
         env[service.database_env] = url
     processes = {s.name: ServiceProcess(s, env, port=PORT_BASE + s.port % 100) for s in SERVICES}
-    for p in processes.values():
+    urls = workbench_env({name: p.url for name, p in processes.items()})
+    workbench = ServiceProcess(WORKBENCH, {**env, **urls}, port=PORT_BASE + WORKBENCH.port % 100)
+    everything = [*processes.values(), workbench]
+    for p in everything:
         p.start()
     try:
-        await asyncio.to_thread(wait_ready, list(processes.values()), 90.0)
-        yield System(prefix, processes, databases)
+        await asyncio.to_thread(wait_ready, everything, 90.0)
+        yield System(prefix, processes, databases, workbench)
     finally:
-        for p in processes.values():
+        for p in everything:
             p.stop()
         for db in databases.values():
             await db.engine.dispose()
         await delete_topics(KAFKA, all_topic_names(prefix))
+
+
+class _Shared:
+    """The session's one system and how many session fixtures (tests/e2e, tests/browser) hold it."""
+
+    system: System | None = None
+    holders = 0
+    stack: contextlib.AsyncExitStack | None = None
+    lock = asyncio.Lock()
+
+
+@pytest.fixture(scope="session")
+async def system(run_id: str) -> AsyncIterator[System]:
+    async with _Shared.lock:
+        if _Shared.system is None:
+            _Shared.stack = contextlib.AsyncExitStack()
+            _Shared.system = await _Shared.stack.enter_async_context(_running_system(run_id))
+        _Shared.holders += 1
+    try:
+        yield _Shared.system
+    finally:
+        async with _Shared.lock:
+            _Shared.holders -= 1
+            if _Shared.holders == 0 and _Shared.stack is not None:
+                stack, _Shared.stack, _Shared.system = _Shared.stack, None, None
+                await stack.aclose()
 
 
 @pytest.fixture
