@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared.auth import Principal, Role, require_role
-from subsidy_shared.errors import Forbidden, Unprocessable
+from subsidy_shared.auth import Principal, Role, require_region, require_role
+from subsidy_shared.errors import Unprocessable
 from subsidy_shared.regions import region_prefix
 from subsidy_shared.workdays import CHINA
 
@@ -43,8 +43,7 @@ async def application_statistics(
     """
     require_role(principal, *READERS)
     region = region or principal.region
-    if not principal.covers(region):
-        raise Forbidden(f"region {region} is outside the caller's region {principal.region}")
+    require_region(principal, region)
     if from_month is not None and to_month is not None and from_month > to_month:
         raise Unprocessable.at(("query", "to_month"), "to_month comes before from_month")
     since = month_start(from_month) if from_month else None

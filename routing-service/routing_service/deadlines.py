@@ -8,7 +8,7 @@ from typing import Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared import outbox
-from subsidy_shared.auth import Principal, Role, require_role
+from subsidy_shared.auth import Principal, Role, require_region, require_role
 from subsidy_shared.errors import Forbidden, Unprocessable
 from subsidy_shared.events import CaseDeadlineBreached, CaseDeadlineBreachedData
 from subsidy_shared.pagination import decode_cursor, encode_cursor
@@ -86,8 +86,7 @@ async def clock_statistics(
     """The clocks of `region`'s cases (accepting or locality) due in [from_date, to_date], per county and ISO week."""
     require_role(principal, *SUPERVISORS)
     region = region or principal.region
-    if not principal.covers(region):
-        raise Forbidden(f"region {region} is outside the caller's region {principal.region}")
+    require_region(principal, region)
     if from_date is not None and to_date is not None and from_date > to_date:
         raise Unprocessable.at(("query", "to_date"), "to_date comes before from_date")
     today, prefix = china_date(now), region_prefix(region)
