@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -87,6 +88,20 @@ class IdentityProvider:
         return jwt.encode({**base, **claims}, KEY, algorithm="RS256", headers={"kid": "k1"})
 
 
+@contextlib.asynccontextmanager
+async def _browser(idp: IdentityProvider) -> AsyncIterator[httpx.AsyncClient]:
+    """A signed-out browser on a workbench whose sign-in is the identity provider's."""
+    settings = WorkbenchSettings(
+        env="test", oidc_issuer_url=idp.issuer, oidc_client_id=CLIENT, oidc_redirect_url=CALLBACK
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://workbench") as browser,
+    ):
+        yield browser
+
+
 @pytest.fixture
 def idp() -> Iterator[IdentityProvider]:
     provider = IdentityProvider()
@@ -98,14 +113,7 @@ def idp() -> Iterator[IdentityProvider]:
 
 
 async def test_sign_in_by_openid_connect_uses_pkce_and_keeps_the_providers_token(idp: IdentityProvider) -> None:
-    settings = WorkbenchSettings(
-        env="test", oidc_issuer_url=idp.issuer, oidc_client_id=CLIENT, oidc_redirect_url=CALLBACK
-    )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://workbench") as browser,
-    ):
+    async with _browser(idp) as browser:
         start = await browser.get("/login/oidc", params={"next": "/window/applications"})
         asked = parse_qs(urlsplit(start.headers["location"]).query)
         idp.challenge, idp.nonce = asked["code_challenge"][0], asked["nonce"][0]
@@ -120,14 +128,7 @@ async def test_sign_in_by_openid_connect_uses_pkce_and_keeps_the_providers_token
 
 
 async def test_a_callback_with_a_forged_state_signs_no_one_in(idp: IdentityProvider) -> None:
-    settings = WorkbenchSettings(
-        env="test", oidc_issuer_url=idp.issuer, oidc_client_id=CLIENT, oidc_redirect_url=CALLBACK
-    )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://workbench") as browser,
-    ):
+    async with _browser(idp) as browser:
         await browser.get("/login/oidc")
         back = await browser.get("/auth/callback", params={"code": "the-code", "state": "forged"})
         home = await browser.get("/")
