@@ -12,7 +12,8 @@ from fastapi.responses import Response
 from subsidy_shared.ids import mask_id_number
 
 from workbench.api import Problem
-from workbench.pages.window import LOOKUP_DETAILS, api_of, form_errors, gather, render, zh
+from workbench.messages import zh
+from workbench.pages.window import LOOKUP_DETAILS, api_of, form_errors, gather, render
 from workbench.session import CsrfChecked, CurrentUser, User
 
 router = APIRouter()

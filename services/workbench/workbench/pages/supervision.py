@@ -19,6 +19,7 @@ from fastapi.responses import Response
 
 from workbench import rules_words
 from workbench.api import SERVICE_NAMES, Api, Problem, ServiceDown
+from workbench.messages import field_messages, zh
 from workbench.session import CurrentUser, User
 from workbench.templating import CHINA, render
 
@@ -39,10 +40,10 @@ def _api(request: Request) -> Api:
 
 
 def _field_errors(problem: Problem) -> dict[str, str]:
-    found = {FIELDS.get(name, name): message for name, message in problem.field_errors().items()}
+    found = {FIELDS.get(name, name): message for name, message in field_messages(problem).items()}
     if "_" in found or not found:
         found.pop("_", None)
-        found.setdefault("region", problem.detail or problem.title)
+        found.setdefault("region", zh(problem.detail or problem.title))
     return found
 
 

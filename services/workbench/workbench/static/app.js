@@ -24,5 +24,15 @@ document.addEventListener("DOMContentLoaded", () => {
     code.value = select.id === "region_county" ? select.value : "";
     code.dispatchEvent(new Event("input", { bubbles: true }));
   });
+  // A reviewer's case page: each PDF material is fetched only when its <details> is first opened.
+  document.querySelectorAll("details[data-material-pdf]").forEach((details) => {
+    details.addEventListener("toggle", () => {
+      const template = details.querySelector("template");
+      if (!details.open || !template) return;
+      details.querySelector(".material-pdf-link")?.remove();
+      details.append(template.content.cloneNode(true));
+      template.remove();
+    });
+  });
   document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
 });
