@@ -66,6 +66,16 @@ async def list_cases(
     return (await session.execute(stmt)).scalars().all()
 
 
+async def count_cases_by_step(session: AsyncSession, region_prefix: str, steps: Collection[str]) -> dict[str, int]:
+    """How many of a region's cases stand at each of `steps` (a step with none is absent)."""
+    stmt = (
+        sa.select(Case.step, sa.func.count())
+        .where(Case.hukou_region.startswith(region_prefix), Case.step.in_(steps))
+        .group_by(Case.step)
+    )
+    return {step: count for step, count in (await session.execute(stmt)).all()}
+
+
 async def add_review(session: AsyncSession, review: CaseReview) -> None:
     session.add(review)
     await session.flush()

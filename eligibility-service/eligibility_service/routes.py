@@ -18,6 +18,7 @@ from eligibility_service.policy import PolicyVersion
 from eligibility_service.schemas import (
     BulkApprovalCreate,
     BulkApprovalRead,
+    CaseCounts,
     CaseList,
     CaseRead,
     ObjectionCreate,
@@ -53,6 +54,16 @@ async def list_cases(
 ) -> CaseList:
     """The worklist: a region's cases (default: open ones), soonest decision first, personal data masked."""
     return await worklist.list_cases(session, principal, region, step, limit, cursor, now)
+
+
+@router.get("/cases/counts", tags=["cases"])
+async def count_cases(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    region: Annotated[RegionCode | None, Query(description="default: the caller's region")] = None,
+) -> CaseCounts:
+    """The worklist's counts per step: how many of a region's cases wait at each open step."""
+    return await worklist.count_cases(session, principal, region)
 
 
 @router.post("/cases/approvals", tags=["cases"])

@@ -200,6 +200,22 @@ class CaseList(BaseModel):
     next_cursor: str | None = None
 
 
+class StepCounts(BaseModel):
+    """How many cases wait at each open step, zero included."""
+
+    township_review: int
+    county_verification: int
+    county_approval: int
+    publicity: int
+
+
+class CaseCounts(BaseModel):
+    """The worklist's counts per step: a region's open cases, by the step they wait at."""
+
+    region: str
+    counts: StepCounts
+
+
 class BulkApprovalResult(BaseModel):
     application_id: uuid.UUID
     result: Literal["approved", "skipped"]

@@ -171,14 +171,16 @@ async def notifications_for(session: AsyncSession, application_id: uuid.UUID) ->
 
 
 async def list_applications(
-    session: AsyncSession, region_prefix: str, limit: int, after: tuple[datetime, uuid.UUID] | None
+    session: AsyncSession,
+    region_prefix: str,
+    status: str | None,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
 ) -> list[Application]:
-    stmt = sa.select(Application).where(
-        sa.or_(
-            Application.accepting_region.startswith(region_prefix),
-            Application.hukou_region.startswith(region_prefix),
-        )
-    )
+    """An area's applications (optionally of one status), oldest first (keyset pagination on time and id)."""
+    stmt = sa.select(Application).where(_in_area(region_prefix))
+    if status is not None:
+        stmt = stmt.where(Application.status == status)
     if after is not None:
         stmt = stmt.where(sa.tuple_(Application.submitted_at, Application.id) > after)
     stmt = stmt.order_by(Application.submitted_at, Application.id).limit(limit)

@@ -179,11 +179,12 @@ async def record_notification(
 async def list_applications(
     session: SessionDep,
     principal: CurrentPrincipal,
+    status: Annotated[ApplicationStatus | None, Query(description="only applications of this status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Cursor | None = None,
 ) -> ApplicationList:
-    """Applications accepted in or belonging to the caller's region, personal data masked."""
-    return await service.list_applications(session, principal, limit, cursor)
+    """Applications accepted in or belonging to the caller's region, oldest first, personal data masked."""
+    return await service.list_applications(session, principal, status, limit, cursor)
 
 
 @router.post("/persons/lookup", tags=["persons"], responses=problems(404))

@@ -32,6 +32,7 @@ from intake_service.schemas import (
     ApplicationCreate,
     ApplicationList,
     ApplicationRead,
+    ApplicationStatus,
     NotificationCreate,
     PersonApplications,
     WithdrawalCreate,
@@ -245,11 +246,15 @@ def to_read(application: Application, on_file: Sequence[str] = ()) -> Applicatio
 
 
 async def list_applications(
-    session: AsyncSession, principal: Principal, limit: int, cursor: str | None
+    session: AsyncSession,
+    principal: Principal,
+    status: ApplicationStatus | None,
+    limit: int,
+    cursor: str | None,
 ) -> ApplicationList:
     require_role(principal, *CASE_READERS)
     after = decode_cursor(cursor, datetime.fromisoformat, uuid.UUID) if cursor else None
-    rows = await repository.list_applications(session, principal.region_prefix, limit, after)
+    rows = await repository.list_applications(session, principal.region_prefix, status, limit, after)
     next_cursor = encode_cursor(rows[-1].submitted_at, rows[-1].id) if len(rows) == limit else None
     on_file = await repository.kinds_on_file(session, [a.id for a in rows])
     return ApplicationList(items=[to_read(a, on_file.get(a.id, [])) for a in rows], next_cursor=next_cursor)

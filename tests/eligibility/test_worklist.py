@@ -70,6 +70,30 @@ async def test_the_worklist_is_for_reviewers_inside_their_region(api: Api) -> No
     assert (await api.get("/v1/cases", CIVIL_AFFAIRS, cursor="nonsense")).status_code == 422
 
 
+async def test_the_counts_per_step_count_every_open_case_of_the_region(api: Api, db: ServiceDatabase) -> None:
+    ids = [await arrive(db, person(70 + n)) for n in range(3)]
+    await arrive(db, person(73, hukou="230102003"))  # another county: not counted
+    await api.post(f"/v1/cases/{ids[0]}/review", TOWNSHIP, PASS)
+
+    response = await api.get("/v1/cases/counts", CIVIL_AFFAIRS)
+    township = (await api.get("/v1/cases/counts", CIVIL_AFFAIRS, region="230103002")).json()
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "region": "230103",
+        "counts": {"township_review": 2, "county_verification": 1, "county_approval": 0, "publicity": 0},
+    }
+    assert township["region"] == "230103002" and township["counts"]["township_review"] == 2
+
+
+async def test_the_counts_are_for_reviewers_inside_their_region(api: Api) -> None:
+    clerk = token_for(Role.WINDOW_CLERK, HARBIN_WINDOW)
+
+    assert (await api.get("/v1/cases/counts", clerk)).status_code == 403
+    assert (await api.get("/v1/cases/counts", CIVIL_AFFAIRS, region="230102")).status_code == 403
+    assert (await api.get("/v1/cases/counts", CIVIL_AFFAIRS, region="2301")).status_code == 422
+
+
 async def test_a_case_near_its_due_date_is_at_risk_and_past_it_breached(api: Api, db: ServiceDatabase) -> None:
     case_id = await arrive(db, person(25), received_at=at("2026-11-10"))  # due 2026-11-24
 

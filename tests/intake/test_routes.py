@@ -146,6 +146,26 @@ async def test_list_is_masked_and_paginated(intake: httpx.AsyncClient) -> None:
     assert all("*" in item["applicant_id_number"] for item in page["items"] + rest["items"])
 
 
+async def test_list_filters_by_status_and_pages_within_the_filter(intake: httpx.AsyncClient) -> None:
+    created = [
+        (await intake.post("/v1/applications", json=application_body(sequence=sequence), headers=CLERK)).json()
+        for sequence in range(34, 38)
+    ]
+    for done in (created[0], created[2], created[3]):
+        await hand_in_materials(intake, "", done["id"], CLERK, done["missing_materials"])
+
+    complete = "/v1/applications?status=complete&limit=2"
+    page = (await intake.get(complete, headers=CLERK)).json()
+    rest = (await intake.get(f"{complete}&cursor={page['next_cursor']}", headers=CLERK)).json()
+    pending = (await intake.get("/v1/applications?status=materials_pending", headers=CLERK)).json()
+
+    assert [i["id"] for i in page["items"] + rest["items"]] == [created[n]["id"] for n in (0, 2, 3)]
+    assert rest["next_cursor"] is None
+    assert all(i["status"] == "complete" for i in page["items"] + rest["items"])
+    assert [i["id"] for i in pending["items"]] == [created[1]["id"]]
+    assert (await intake.get("/v1/applications?status=lost", headers=CLERK)).status_code == 422
+
+
 async def test_bad_cursor_is_a_422(intake: httpx.AsyncClient) -> None:
     response = await intake.get("/v1/applications?cursor=not-a-cursor", headers=CLERK)
     assert response.status_code == 422

@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from workbench import rules_words
 from workbench.api import SERVICE_NAMES, Api, Problem, ServiceDown
+from workbench.messages import field_messages
 from workbench.session import CsrfChecked, CurrentUser, User
 from workbench.templating import render
 
@@ -31,7 +32,6 @@ STEP_OF_ROLE = {role: step for step, role in ACTOR_OF_STEP.items()}
 OUTCOMES = {"pass": "pass", "fail": "reject"}  # the form's words → the API's
 SUBSIDIES = ("living", "nursing")
 PAGE_SIZE = 50
-COUNT_LIMIT = 500  # the API's largest page: a step with more shows "500+"
 NOT_FOUND = "没有此案件，或案件不在您的辖区内。"
 
 
@@ -60,7 +60,7 @@ async def _all(*calls: Awaitable[Any]) -> list[Any]:
 
 def _filter_errors(problem: Problem) -> dict[str, str]:
     """A refused filter: the service's message at the region field (its 422 names the field; a 403 does not)."""
-    found = problem.field_errors()
+    found = field_messages(problem)
     if not found or set(found) == {"_"}:
         return {"region": problem.detail or problem.title}
     return {("region" if name == "_" else name): message for name, message in found.items()}
@@ -93,19 +93,11 @@ async def _worklist(
     counts: list[dict[str, Any]] = []
     listing: dict[str, Any] = {"items": [], "next_cursor": None}
     try:
-        *counted, listing = await _all(
-            *(api.get(user, "eligibility", "/v1/cases", region=area, step=s, limit=COUNT_LIMIT) for s in STEPS),
+        counted, listing = await _all(
+            api.get(user, "eligibility", "/v1/cases/counts", region=area),
             api.get(user, "eligibility", "/v1/cases", region=area, step=chosen, limit=PAGE_SIZE, cursor=cursor or None),
         )
-        counts = [
-            {
-                "step": s,
-                "name": rules_words.STEP_NAMES[s],
-                "count": len(found["items"]),
-                "more": found.get("next_cursor") is not None,
-            }
-            for s, found in zip(STEPS, counted, strict=True)
-        ]
+        counts = [{"step": s, "name": rules_words.STEP_NAMES[s], "count": counted["counts"][s]} for s in STEPS]
     except Problem as problem:
         if problem.status not in (403, 422) or (area is None and not cursor):
             raise
@@ -254,7 +246,7 @@ async def act(request: Request, user: CurrentUser, _: CsrfChecked, case_id: str,
     except Problem as problem:
         if problem.status not in (409, 422):
             raise
-        errors = {("action" if name == "_" else name): message for name, message in problem.field_errors().items()}
+        errors = {("action" if name == "_" else name): message for name, message in field_messages(problem).items()}
         return await _case_page(
             request,
             user,
@@ -286,7 +278,7 @@ async def approve_many(request: Request, user: CurrentUser, _: CsrfChecked) -> R
             raise
         errors = {
             ("application_ids" if name.startswith("application_ids") or name == "_" else name): message
-            for name, message in problem.field_errors().items()
+            for name, message in field_messages(problem).items()
         } or {"application_ids": problem.detail}
         return await _worklist(
             request, user, "county_approval", region, "", errors=errors, reason=reason, status_code=422
