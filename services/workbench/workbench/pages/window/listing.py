@@ -61,7 +61,7 @@ def _submitted_on(item: Mapping[str, Any]) -> date:
 
 
 def _kept(item: Mapping[str, Any], user: User, filters: ListFilters) -> bool:
-    """The filters the list API does not have: this window, status, date handed in."""
+    """The filters the list API does not have: this window, date handed in (and status, which it also applies)."""
     if not str(item.get("accepting_region", "")).startswith(user.region):
         return False
     if filters.status and item.get("status") != filters.status:
@@ -102,7 +102,9 @@ async def applications_list(
     next_cursor: str | None = cursor or None
     for _ in range(api_pages):
         limit = api_page if filters.active else list_page
-        page = await api.get(user, "intake", "/v1/applications", limit=limit, cursor=next_cursor)
+        page = await api.get(
+            user, "intake", "/v1/applications", limit=limit, cursor=next_cursor, status=filters.status or None
+        )
         items = [dict(item) for item in page.get("items", [])]
         kept = [item for item in items if _kept(item, user, filters)]
         if filters.clock:
