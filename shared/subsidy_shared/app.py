@@ -136,26 +136,56 @@ async def _audited_denial(request: Request, exc: Forbidden) -> JSONResponse:
     return problem(exc.status, exc.title, exc.message, request.url.path, exc.errors, **exc.extra)
 
 
+class ConsumerState(BaseModel):
+    group: str
+    replica: str | None
+    joined: bool
+    stalled: bool
+    partitions: list[str]
+
+
 class Readiness(BaseModel):
     ready: bool
     checks: dict[str, bool]
+    consumers: list[ConsumerState] = []
+
+
+class Liveness(BaseModel):
+    status: str
+
+
+def _consumer_states(consumers: Sequence[ConsumerRunner]) -> list[ConsumerState]:
+    return [
+        ConsumerState(
+            group=c.group,
+            replica=c.settings.replica_id,
+            joined=c.membership.joined,
+            stalled=c.stalled(),
+            partitions=c.membership.describe(),
+        )
+        for c in consumers
+    ]
 
 
 def _health_router() -> APIRouter:
     router = APIRouter(tags=["health"])
 
-    @router.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
-        return {"status": "ok"}
+    @router.get("/healthz", response_model=Liveness, responses={503: {"model": Liveness, "description": "wedged"}})
+    async def healthz(request: Request) -> JSONResponse:
+        """Liveness: the process answers and no consumer is wedged past an in-process restart."""
+        wedged = any(c.wedged() for c in request.app.state.consumers)
+        return JSONResponse({"status": "wedged" if wedged else "ok"}, status_code=503 if wedged else 200)
 
     @router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness, "description": "not ready"}})
     async def readyz(request: Request) -> JSONResponse:
-        """Readiness: the database answers, the broker answers, no consumer is stalled."""
+        """Readiness: the database and the broker answer, and every consumer has joined its group and holds
+        its assignment (possibly none) without stalling. Lists the partitions this replica holds."""
+        consumers: list[ConsumerRunner] = request.app.state.consumers
         checks = {"database": await _database_ok(request), "kafka": await _kafka_ok(request)}
-        checks["consumers"] = not any(c.stalled() for c in request.app.state.consumers)
+        checks["consumers"] = all(c.ready() for c in consumers)
         ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        body = Readiness(ready=ready, checks=checks, consumers=_consumer_states(consumers))
+        return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
     return router
 

@@ -10,17 +10,18 @@ from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.errors import InvalidPartitionsError, TopicAlreadyExistsError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subsidy_shared import inbox
 from subsidy_shared.events import Event, UnknownEventType, decode_event
-from subsidy_shared.metrics import CONSUMER_LAG, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from subsidy_shared.membership import Membership, leave_group
+from subsidy_shared.metrics import CONSUMER_LAG, CONSUMER_RESTARTS, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from subsidy_shared.settings import ServiceSettings
-from subsidy_shared.topics import TOPICS, dead_letter_topic
+from subsidy_shared.topics import TOPICS, TopicSpec, dead_letter_topic
 
 log = structlog.get_logger(__name__)
 
@@ -38,21 +39,44 @@ def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
 
 
 async def ensure_topics(settings: ServiceSettings) -> None:
-    """Create every topic and its DLQ if missing (replication 1: one local broker)."""
+    """Create every topic and its DLQ if missing, with the settings' partitions, replication and min ISR.
+
+    A topic with fewer partitions than the setting is widened (new keys may then land on new partitions;
+    a person's events already queued keep their order on the old one).
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted: list[NewTopic] = []
-        for spec in TOPICS:
-            for name, config in ((spec.name, spec.config), (spec.dlq, {})):
-                if settings.topic(name) not in existing:
-                    wanted.append(NewTopic(settings.topic(name), spec.partitions, 1, topic_configs=config))
-        for topic in wanted:
+        configs = {settings.topic(spec.name): topic_config(settings, spec) for spec in TOPICS}
+        configs |= {settings.topic(spec.dlq): topic_config(settings) for spec in TOPICS}
+        names = list(configs)
+        for name in names:
+            if name in existing:
+                continue
+            partitions, replicas = settings.topic_partitions, settings.topic_replication_factor
+            topic = NewTopic(name, partitions, replicas, topic_configs=configs[name])
             with contextlib.suppress(TopicAlreadyExistsError):  # another service created it first
                 await admin.create_topics([topic])
+        await _widen(admin, [n for n in names if n in existing], settings.topic_partitions)
     finally:
         await admin.close()
+
+
+def topic_config(settings: ServiceSettings, spec: TopicSpec | None = None) -> dict[str, str]:
+    """The broker-side config of a topic; a DLQ (no spec) is never compacted: every letter is kept."""
+    return {"min.insync.replicas": str(settings.topic_min_insync_replicas), **(spec.config if spec else {})}
+
+
+async def _widen(admin: AIOKafkaAdminClient, names: list[str], partitions: int) -> None:
+    if not names:
+        return
+    described = await admin.describe_topics(names)
+    narrow = {d["topic"]: NewPartitions(partitions) for d in described if len(d["partitions"]) < partitions}
+    if narrow:
+        log.warning("topics.widened", topics=sorted(narrow), partitions=partitions)
+        with contextlib.suppress(InvalidPartitionsError):  # another service widened it first
+            await admin.create_partitions(narrow)
 
 
 async def topic_partitions(bootstrap: str, names: Iterable[str]) -> list[TopicPartition]:
@@ -132,6 +156,17 @@ def _database_error(exc: DBAPIError) -> str:
     return ", ".join(parts)
 
 
+async def _stop(consumer: AIOKafkaConsumer) -> None:
+    """Stop the client; if it hangs in its own coordination task and the stop is cancelled, still close its
+    connections (aiokafka closes them only at the end of a stop that completes)."""
+    try:
+        await consumer.stop()
+    except asyncio.CancelledError:
+        await consumer._fetcher.close()  # no public way to close a half-stopped client
+        await consumer._client.close()
+        raise
+
+
 class ConsumerRunner:
     """Consumes topics for one service: decode, apply in a transaction with the inbox, then commit.
 
@@ -155,22 +190,42 @@ class ConsumerRunner:
         self.handlers = dict(handlers)
         self.topics = [settings.topic(t) for t in topics]
         self.group = group or settings.consumer_group()
+        self.membership = Membership(settings, self.group, self.topics)
         self.last_poll = time.monotonic()
+        self._stuck = False  # a stalled run that would not stop when cancelled
         self._consumer: AIOKafkaConsumer | None = None
 
     def stalled(self) -> bool:
-        return time.monotonic() - self.last_poll > self.settings.consumer_stall_seconds
+        """Its poll loop has not come back, or it has held no settled assignment, for the stall limit."""
+        limit = self.settings.consumer_stall_seconds
+        return time.monotonic() - self.last_poll > limit or self.membership.unsettled_for() > limit
+
+    def wedged(self) -> bool:
+        """Stalled beyond what restarting the consumer in-process cures: liveness fails, the process is replaced."""
+        return self._stuck or time.monotonic() - self.last_poll > 3 * self.settings.consumer_stall_seconds
+
+    def ready(self) -> bool:
+        return self.membership.joined and not self.stalled()
+
+    def _consumer_options(self) -> dict[str, Any]:
+        session = self.settings.consumer_session_timeout_ms
+        return {
+            "bootstrap_servers": self.settings.kafka_bootstrap,
+            "group_id": self.group,
+            "group_instance_id": self.membership.instance_id,
+            "client_id": self.membership.instance_id or self.group,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "max_poll_records": 500,
+            "session_timeout_ms": session,
+            # The other members learn of a rebalance at their next heartbeat: often, so a handover is quick.
+            "heartbeat_interval_ms": 1000,
+        }
 
     async def run(self) -> None:
-        consumer = AIOKafkaConsumer(
-            *self.topics,
-            bootstrap_servers=self.settings.kafka_bootstrap,
-            group_id=self.group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            client_id=self.group,
-            max_poll_records=500,
-        )
+        self.membership.reset()
+        consumer = AIOKafkaConsumer(**self._consumer_options())
+        consumer.subscribe(self.topics, listener=self.membership)
         await consumer.start()
         self._consumer = consumer
         try:
@@ -185,7 +240,8 @@ class ConsumerRunner:
                     self._report_lag(consumer, tp, messages[-1].offset)
         finally:
             self._consumer = None
-            await consumer.stop()
+            await leave_group(consumer, self.membership)
+            await _stop(consumer)
 
     async def supervise(self) -> None:
         """Run forever: restart after an error, and after a stall (aiokafka can hang on rebalance)."""
@@ -197,15 +253,28 @@ class ConsumerRunner:
                     await asyncio.wait({task}, timeout=min(5.0, self.settings.consumer_stall_seconds))
                     if not task.done() and self.stalled():
                         log.warning("consumer.stalled_restarting", group=self.group)
-                        task.cancel()
-                        await asyncio.gather(task, return_exceptions=True)
+                        CONSUMER_RESTARTS.labels(self.settings.service_name, "stalled").inc()
+                        await self._cancel(task)
                 if task.done() and not task.cancelled() and task.exception() is not None:
+                    CONSUMER_RESTARTS.labels(self.settings.service_name, "crashed").inc()
                     log.error("consumer.crashed", group=self.group, error=describe_error(task.exception()))  # type: ignore[arg-type]
             except asyncio.CancelledError:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
                 raise
             await asyncio.sleep(1.0)
+
+    async def _cancel(self, task: asyncio.Task[None]) -> None:
+        """Stop a stalled run. A second cancel reaches into the client's own hung task (its stop awaits it)."""
+        for _ in range(2):
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=10)
+            if done:
+                return
+        self._stuck = True  # only a new process helps now, which liveness asks for
+        log.error("consumer.wedged", group=self.group)
+        await asyncio.gather(task, return_exceptions=True)
+        self._stuck = False
 
     async def process(self, message: ConsumerRecord[bytes, bytes]) -> None:
         try:

@@ -13,3 +13,11 @@ EVENTS_DEAD_LETTERED = Counter(
 EVENTS_PRODUCED = Counter("subsidy_events_produced_total", "Events published from the outbox", ["service"])
 OUTBOX_BACKLOG = Gauge("subsidy_outbox_backlog", "Outbox rows not yet published", ["service"])
 CONSUMER_LAG = Gauge("subsidy_consumer_lag", "Messages behind the end of a partition", ["service", "topic"])
+CONSUMER_ASSIGNED_PARTITIONS = Gauge(
+    "subsidy_consumer_assigned_partitions",
+    "Partitions this replica's consumer holds, by topic",
+    ["service", "replica", "topic"],
+)
+CONSUMER_RESTARTS = Counter(
+    "subsidy_consumer_restarts_total", "Consumers restarted in-process, by why", ["service", "reason"]
+)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from subsidy_shared.events import Event, encode_event
+from subsidy_shared.locks import try_round_lock
 from subsidy_shared.metrics import EVENTS_PRODUCED, OUTBOX_BACKLOG
 
 log = structlog.get_logger(__name__)
@@ -68,6 +69,11 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to one batch; returns how many rows were published."""
         async with self._sessionmaker() as session, session.begin():
+            # One relay per database publishes at a time: two replicas each taking a batch would interleave a
+            # person's events on the topic. The others wait their turn (a lock per transaction, so a dead
+            # relay's turn ends with its connection).
+            if not await try_round_lock(session, "outbox-relay"):
+                return 0
             stmt = (
                 sa.select(_outbox.c.seq, _outbox.c.topic, _outbox.c.key, _outbox.c.payload)
                 .where(_outbox.c.published_at.is_(None))

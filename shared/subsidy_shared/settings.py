@@ -43,6 +43,19 @@ class ServiceSettings(BaseSettings):
     outbox_poll_seconds: float = Field(default=0.1, gt=0, le=10)
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     consumer_stall_seconds: float = Field(default=60.0, gt=0)
+    # How long the group waits for a silent member before its partitions move; heartbeats go at a third of it.
+    consumer_session_timeout_ms: int = Field(default=10_000, ge=3_000, le=300_000)
+    # This process's ordinal among its service's replicas (the supervisor or a StatefulSet sets it). It becomes
+    # the consumer's static group membership: a replica restarted after a crash takes its partitions back at once
+    # instead of waiting for its old session to time out.
+    replica_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    # Topics are created with these; enough partitions for the replicas of a service to share the work.
+    topic_partitions: int = Field(default=6, ge=1, le=1_000)
+    topic_replication_factor: int = Field(default=1, ge=1, le=7)
+    topic_min_insync_replicas: int = Field(default=1, ge=1, le=7)
+    # Test-only fault (aiokafka #1154 model): when env=test and this file exists, the first consumer to be
+    # assigned partitions removes it and hangs inside the assignment callback.
+    fault_stall_on_assign: str | None = None
     # Request bodies past these are refused unread (413): a JSON body is parsed whole in memory.
     max_json_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     # Uploads (multipart, CSV, JSON lines); a service with upload endpoints raises it to fit its own file limit.
@@ -56,6 +69,12 @@ class ServiceSettings(BaseSettings):
             self.jwt_signing_key == DEV_SIGNING_KEY or self.person_key_secret == DEV_PERSON_KEY_SECRET
         ):
             raise ValueError("the dev signing key and person-key secret are refused when env=prod")
+        return self
+
+    @model_validator(mode="after")
+    def _insync_within_replication(self) -> ServiceSettings:
+        if self.topic_min_insync_replicas > self.topic_replication_factor:
+            raise ValueError("SUBSIDY_TOPIC_MIN_INSYNC_REPLICAS cannot exceed SUBSIDY_TOPIC_REPLICATION_FACTOR")
         return self
 
     @model_validator(mode="after")

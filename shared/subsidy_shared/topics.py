@@ -1,4 +1,4 @@
-"""The topic registry: every topic the system uses, its partitions and retention."""
+"""The topic registry: every topic the system uses and its retention (partitions and replication are settings)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
     name: str
-    partitions: int = 3
     compacted: bool = False
     config: dict[str, str] = field(default_factory=dict)
 
