@@ -6,11 +6,12 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: help uv sync assets browser infra up down migrate test test-unit test-e2e test-browser lint typecheck bench
+.PHONY: help uv sync assets browser infra up down migrate test test-faults test-unit test-e2e test-browser lint typecheck bench
 
 help:
 	@echo "make up    — the whole system on this machine with demo data (Ctrl-C stops it)"
 	@echo "make test  — infrastructure + the whole test suite"
+	@echo "make test-faults — the fault suite (tests/faults: brokers, databases and replicas killed mid-stream)"
 	@echo "make infra | down | migrate | assets | browser | lint | typecheck | test-unit | test-e2e | test-browser | bench"
 
 uv:
@@ -44,6 +45,11 @@ down:
 
 test: sync infra browser
 	@$(RUN) pytest -q
+
+# Its own target: it kills and pauses private brokers and a private PostgreSQL (never the shared ones), and
+# takes longer than make test's budget. .ci/run runs it after make test.
+test-faults: sync infra
+	@SUBSIDY_FAULT_SUITE=1 $(RUN) pytest -q -s tests/faults
 
 test-unit: sync
 	@$(RUN) pytest -q --ignore=tests/e2e --ignore=tests/browser

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import pytest
@@ -25,15 +25,18 @@ SERVER = os.environ.get("SUBSIDY_TEST_DB_SERVER", "postgresql+asyncpg://subsidy:
 KAFKA = os.environ.get("SUBSIDY_TEST_KAFKA", "127.0.0.1:9092")
 # Two checkouts testing on one server at once (a CI run beside a working copy) keep apart by this prefix.
 DB_PREFIX = os.environ.get("SUBSIDY_TEST_DB_PREFIX", "")
+# The fault suite (tests/faults: kills brokers and databases, minutes long) runs only when asked: `make test-faults`.
+collect_ignore = [] if os.environ.get("SUBSIDY_FAULT_SUITE") else ["faults"]
+T = TypeVar("T")
 
 
-async def recreate_database(name: str) -> None:
-    """Drop and create `name` on the test server (the role has CREATEDB)."""
-    dsn = SERVER.replace("+asyncpg", "") + "/postgres"
+async def recreate_database(name: str, server: str = SERVER) -> None:
+    """Drop and create `name` on the test server, or on `server` (the role has CREATEDB)."""
+    dsn = server.replace("+asyncpg", "") + "/postgres"
     try:
         conn = await asyncpg.connect(dsn)
     except OSError as exc:  # the suite must not pass quietly without its database
-        raise RuntimeError(f"PostgreSQL is not reachable at {SERVER}: run `make infra` ({exc})") from exc
+        raise RuntimeError(f"PostgreSQL is not reachable at {server}: run `make infra` ({exc})") from exc
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{name}"')
@@ -41,9 +44,10 @@ async def recreate_database(name: str) -> None:
         await conn.close()
 
 
-async def fresh_migrated_database(service: ServiceInfo, name: str) -> str:
-    await recreate_database(name)
-    url = service.database_url(SERVER, name)
+async def fresh_migrated_database(service: ServiceInfo, name: str, server: str = SERVER) -> str:
+    """A new database `name` for `service` on the test server (or on `server`), at the newest revision."""
+    await recreate_database(name, server)
+    url = service.database_url(server, name)
     await asyncio.to_thread(upgrade_head, str(service.folder), url)
     return url
 
@@ -75,6 +79,36 @@ class ServiceDatabase:
     async def scalar(self, sql: str, **params: Any) -> Any:
         async with self.engine.connect() as conn:
             return (await conn.execute(sa.text(sql), params)).scalar()
+
+
+async def concurrently(db: ServiceDatabase, *rounds: Callable[[AsyncSession], Awaitable[T]]) -> list[T]:
+    """Each round in its own session and transaction, all begun before any works: replicas at the same moment.
+
+    Each round commits on its own, so one that waits for another's lock is not waiting for this helper."""
+    started = asyncio.Barrier(len(rounds))
+
+    async def one(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        async with db.sessionmaker() as session, session.begin():
+            await session.execute(sa.text("SELECT 1"))
+            await started.wait()
+            return await work(session)
+
+    return list(await asyncio.gather(*(one(work) for work in rounds)))
+
+
+async def while_uncommitted(
+    db: ServiceDatabase,
+    work: Callable[[AsyncSession], Awaitable[object]],
+    meanwhile: Callable[[], Coroutine[Any, Any, T]],
+    settle: float = 0.2,
+) -> T:
+    """`work` in a transaction held open while `meanwhile` (another replica) starts and runs as far as it can;
+    then the commit, and `meanwhile`'s result."""
+    async with db.sessionmaker() as session, session.begin():
+        await work(session)
+        other = asyncio.create_task(meanwhile())
+        await asyncio.sleep(settle)
+    return await other
 
 
 def _database_fixture(name: str) -> Callable[..., Any]:

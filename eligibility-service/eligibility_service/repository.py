@@ -103,8 +103,8 @@ async def add_withdrawal(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.execute(insert(Withdrawal).values(**values).on_conflict_do_nothing())
 
 
-async def is_withdrawn(session: AsyncSession, application_id: uuid.UUID) -> bool:
-    return await session.get(Withdrawal, application_id) is not None
+async def get_withdrawal(session: AsyncSession, application_id: uuid.UUID) -> Withdrawal | None:
+    return await session.get(Withdrawal, application_id)
 
 
 # ---- registry read model ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared import audit
+from subsidy_shared import audit, locks
 from subsidy_shared.auth import CASE_READERS, Principal, Role, require_region, require_role
 from subsidy_shared.errors import Conflict, NotFound
 from subsidy_shared.events import ApplicationWithdrawnData, CaseRoutedData, RegistryRecordChangedData
@@ -22,10 +22,20 @@ log = structlog.get_logger(__name__)
 REVIEWER_ROLES = (Role.TOWNSHIP_REVIEWER, Role.COUNTY_DISABILITY_FEDERATION, Role.COUNTY_CIVIL_AFFAIRS)
 
 
+def person_lock(person_key: str) -> str:
+    """The lock one person's events take first: a case, its withdrawal and a registry change of the person come
+    on three topics, so two replicas may hold them at once; they are applied one after the other instead."""
+    return f"eligibility:person:{person_key}"
+
+
 async def receive_case(session: AsyncSession, routed: CaseRoutedData, now: datetime) -> None:
-    """A case reaches its locality and is pre-checked; a redelivered case.routed changes nothing."""
+    """A case reaches its locality and is pre-checked; a redelivered case.routed changes nothing.
+
+    A withdrawal that came first closes it on arrival, as it would have closed it had it come second.
+    """
     if routed.external_system is not None:  # another province's own system (自建系统) decides it
         return
+    await locks.hold(session, person_lock(routed.person_key))
     added = await repository.add_case(
         session,
         {
@@ -47,14 +57,15 @@ async def receive_case(session: AsyncSession, routed: CaseRoutedData, now: datet
     case = await repository.lock_case(session, routed.application_id)
     if case is None:  # inserted just above; this only narrows the type
         return
-    if await repository.is_withdrawn(session, case.application_id):  # the withdrawal overtook the case
-        case.step, case.closed_at = steps.WITHDRAWN, now
-        return
     await precheck.run(session, case, now)
+    withdrawal = await repository.get_withdrawal(session, case.application_id)
+    if withdrawal is not None:  # the withdrawal overtook the case
+        await _close_withdrawn(session, case, withdrawal.withdrawn_at)
 
 
 async def withdraw(session: AsyncSession, withdrawn: ApplicationWithdrawnData) -> None:
-    """A withdrawn application closes its open case without a decision."""
+    """A withdrawn application closes its open case without a decision (or, not here yet, on its arrival)."""
+    await locks.hold(session, person_lock(withdrawn.person_key))
     await repository.add_withdrawal(
         session,
         {
@@ -67,17 +78,26 @@ async def withdraw(session: AsyncSession, withdrawn: ApplicationWithdrawnData) -
     case = await repository.lock_case(session, withdrawn.application_id)
     if case is None or case.step in steps.CLOSED_STEPS:
         return
+    await _close_withdrawn(session, case, withdrawn.withdrawn_at)
+
+
+async def _close_withdrawn(session: AsyncSession, case: Case, withdrawn_at: datetime) -> None:
     before = case.step
-    case.step, case.closed_at, case.pending_decision = steps.WITHDRAWN, withdrawn.withdrawn_at, None
-    entity = str(case.application_id)
-    after = {"step": case.step}
+    case.step, case.closed_at, case.pending_decision = steps.WITHDRAWN, withdrawn_at, None
     await repository.audit_system(
-        session, "withdrawn", "case", entity, case.hukou_region, before={"step": before}, after=after
+        session,
+        "withdrawn",
+        "case",
+        str(case.application_id),
+        case.hukou_region,
+        before={"step": before},
+        after={"step": case.step},
     )
 
 
 async def registry_changed(session: AsyncSession, change: RegistryRecordChangedData, now: datetime) -> None:
     """Keep the newest record; re-check the person's open cases and follow their approved subsidies."""
+    await locks.hold(session, person_lock(change.person_key))  # a case arriving now is pre-checked with it
     if not await registry.record(session, change):
         log.info("registry.older_observation_ignored", record_kind=change.record_kind)
         return

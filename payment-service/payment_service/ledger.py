@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared import outbox
+from subsidy_shared import locks, outbox
 from subsidy_shared.events import (
     BenefitChangedData,
     BenefitResumed,
@@ -38,8 +38,16 @@ SOURCE = "liangbu/payment"
 _IN_FORCE = frozenset({"issued", "renewed", "reissued", "changed"})
 
 
+def person_lock(person_key: str) -> str:
+    """The lock a person's decision, certificate record and concluded finding take first: they come on three
+    topics, so two replicas may hold them at once; the second waits and sees what the first wrote (without it,
+    a card recorded while the first entitlement is being opened would be missed by both)."""
+    return f"payment:person:{person_key}"
+
+
 async def open_entitlements(session: AsyncSession, data: EligibilityDecidedData, now: datetime) -> None:
     """Each approved subsidy becomes (or renews) an entitlement paid from its start month."""
+    await locks.hold(session, person_lock(data.person_key))
     await repository.share_provinces(session, [data.hukou_region[:2]])
     certificate = await repository.certificate_of(session, data.person_key)
     for decision in data.decisions:
@@ -149,6 +157,7 @@ async def follow_certificate(session: AsyncSession, data: RegistryRecordChangedD
     expires_on = _date(facts.get("expires_on"))
     if data.change == "expired" and expires_on is None:
         expires_on = data.effective_date or china_date(data.observed_at)
+    await locks.hold(session, person_lock(data.person_key))
     await guard(session, data.person_key)
     held = await repository.certificate_of(session, data.person_key)
     if held is not None and _older_card(held, data.change, issued_on, expires_on):
@@ -242,6 +251,7 @@ async def _renew(
 
 async def conclude_finding(session: AsyncSession, data: FindingConcludedData, now: datetime) -> None:
     """Suspend or terminate from the finding's month; money already sent for later months is owed back."""
+    await locks.hold(session, person_lock(data.person_key))
     await guard(session, data.person_key)
     stop = parse_month(data.effective_month)
     for subsidy in data.subsidies:

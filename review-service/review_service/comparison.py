@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared import audit
+from subsidy_shared import audit, locks
 from subsidy_shared.auth import Principal, Role, require_role
 from subsidy_shared.errors import NotFound
 from subsidy_shared.policy import PolicyBook, StopRule
@@ -30,6 +30,7 @@ from review_service.repository import readmodels
 log = structlog.get_logger(__name__)
 BATCH = 5000
 SYSTEM = "review-service"
+ROUND = "review:comparison"
 
 
 def triggers() -> list[str]:
@@ -77,8 +78,17 @@ async def compare(session: AsyncSession, region_prefix: str, requested_by: str, 
     return run
 
 
-async def compare_all(session: AsyncSession, now: datetime) -> ComparisonRun:
-    """The scheduled run over every region; audited as the service's own act."""
+async def compare_all(session: AsyncSession, now: datetime, every: timedelta = timedelta(0)) -> ComparisonRun | None:
+    """The scheduled run over every region, audited as the service's own act.
+
+    None when another replica is running it, or started one less than `every` ago: N replicas compare once
+    per period, not N times.
+    """
+    if not await locks.try_round_lock(session, ROUND):
+        return None
+    last = await repo.last_run_started(session, "", SYSTEM)
+    if last is not None and last > now - every:
+        return None
     run = await compare(session, "", SYSTEM, now)
     await readmodels.audit_system(session, "comparison run", "comparison_run", str(run.id), "", after=_summary(run))
     return run

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared import audit
+from subsidy_shared import audit, locks
 from subsidy_shared.auth import Principal, Role, require_role
 from subsidy_shared.events import CertificateExpiryReminder, CertificateExpiryReminderData
 from subsidy_shared.pagination import decode_cursor, encode_cursor
@@ -20,6 +20,7 @@ from review_service.schemas import ReminderList, ReminderRead
 log = structlog.get_logger(__name__)
 SOURCE = "liangbu/review"
 RUNNERS = (Role.OPS, Role.PROVINCIAL_ADMIN, Role.COUNTY_DISABILITY_FEDERATION)
+ROUND = "review:reminders"
 
 
 def months_ahead(day: date, months: int) -> date:
@@ -54,7 +55,10 @@ async def remind_expiring(session: AsyncSession, now: datetime, months: int, reg
 
 
 async def remind_scheduled(session: AsyncSession, now: datetime, months: int) -> int:
-    """The background job's round, audited as the service's own act when it reminded anyone."""
+    """The background job's round, audited as the service's own act when it reminded anyone; one replica at a
+    time (another skips the round: the running one reminds whom it would)."""
+    if not await locks.try_round_lock(session, ROUND):
+        return 0
     count = await remind_expiring(session, now, months)
     if count:
         await readmodels.audit_system(

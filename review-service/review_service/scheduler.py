@@ -1,9 +1,13 @@
-"""Background loops of the review service: the comparison of every region and the expiry reminders."""
+"""Background loops of the review service: the comparison of every region and the expiry reminders.
+
+Every replica runs both loops; a round lock lets one replica at a time do a round (see `comparison.compare_all`,
+`reminders.remind_scheduled`)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 import structlog
 from fastapi import FastAPI
@@ -29,10 +33,11 @@ async def _every(seconds: float, name: str, work: Callable[[], Awaitable[None]])
 
 async def compare_forever(app: FastAPI) -> None:
     settings: Settings = app.state.settings
+    every = timedelta(seconds=settings.comparison_every_seconds)
 
     async def compare() -> None:
         async with app.state.sessionmaker() as session, session.begin():
-            await comparison.compare_all(session, utc_now())
+            await comparison.compare_all(session, utc_now(), every)
 
     await _every(settings.comparison_every_seconds, "comparison", compare)
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared import outbox
+from subsidy_shared import locks, outbox
 from subsidy_shared.auth import Principal, Role, require_region, require_role
 from subsidy_shared.errors import Forbidden, Unprocessable
 from subsidy_shared.events import CaseDeadlineBreached, CaseDeadlineBreachedData
@@ -26,14 +26,18 @@ SUPERVISORS = (
     Role.AUDITOR,
     Role.OPS,
 )
+BREACH_SCAN = "routing:breach-scan"
 
 
 async def scan_breaches(session: AsyncSession, now: datetime, *, limit: int = 1000) -> int:
     """Record every clock breached by `now` not recorded before and queue `case.deadline_breached` for it.
 
     The region of a push or decision breach is the locality (it missed the step); of a notify breach,
-    the accepting window. Returns how many breaches were new (at most `limit`).
+    the accepting window. Returns how many breaches were new (at most `limit`). One replica scans at a time
+    (the others skip the round); the unique key on (application, deadline) keeps a breach once regardless.
     """
+    if not await locks.try_round_lock(session, BREACH_SCAN):
+        return 0
     found = await repository.record_breaches(session, china_date(now), now, limit)
     events = [
         CaseDeadlineBreached(

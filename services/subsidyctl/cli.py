@@ -19,7 +19,7 @@ from subsidyctl import kafka_ops, registry_import
 from subsidyctl.catalog import DEFAULT_SERVER, SERVICES, WORKBENCH, workbench_env
 from subsidyctl.demo import seed_demo, seed_registry
 from subsidyctl.payment_run import pay
-from subsidyctl.supervisor import start_all, supervise, wait_ready
+from subsidyctl.supervisor import MAX_REPLICAS, ServiceProcess, start_all, supervise, wait_ready
 
 app = typer.Typer(help="Run and operate Liangbu (两补).", no_args_is_help=True)
 dlq = typer.Typer(help="Dead-letter topics: list and replay.", no_args_is_help=True)
@@ -76,16 +76,25 @@ def token(
 def up(
     demo: Annotated[bool, typer.Option(help="submit demo applications once the services are ready")] = False,
     server: ServerOpt = DEFAULT_SERVER,
+    replicas: Annotated[
+        int,
+        typer.Option(
+            min=1, max=MAX_REPLICAS, envvar="SUBSIDY_REPLICAS", help="processes of each service (one consumer group)"
+        ),
+    ] = 1,
 ) -> None:
-    """Migrate, start the five services and the workbench, supervise them; Ctrl-C stops them cleanly."""
+    """Migrate, start the five services (N replicas each) and the workbench, supervise them; Ctrl-C stops them."""
     migrate(server)
-    asyncio.run(ensure_topics(_settings()))
-    services = start_all(_service_env(server))
-    by_name = {p.info.name: p for p in services}
+    settings = _settings()
+    if replicas > settings.topic_partitions:
+        console.print(f"[yellow]{replicas} replicas share {settings.topic_partitions} partitions: some will idle[/]")
+    asyncio.run(ensure_topics(settings))
+    services = start_all(_service_env(server), replicas=replicas)
+    by_name = {p.info.name: p for p in services if p.replica == 0}  # the workbench and the demo use replica 0
     workbench = start_all(workbench_env({name: p.url for name, p in by_name.items()}), (WORKBENCH,))[0]
     processes = [workbench, *services]
     try:
-        wait_ready(processes)
+        wait_ready(processes, timeout=60.0 + 30.0 * (replicas - 1))
     except (RuntimeError, TimeoutError) as exc:
         console.print(f"[red]start-up failed:[/] {exc}")
         for p in processes:
@@ -100,13 +109,18 @@ def up(
         except Exception as exc:  # the system is up; a demo failure must not leave orphans behind
             console.print(f"[yellow]demo data not loaded:[/] {exc}")
     console.print(f"workbench (工作台): [bold]{workbench.url}/[/]  (sign in: pick a role and region)")
-    table = Table("service", "API docs", "metrics")
-    for p in services:
-        table.add_row(p.info.name, f"{p.url}/docs", f"{p.url}/metrics")
-    console.print(table)
+    console.print(replica_table(services))
     console.print("token: [bold]uv run subsidyctl token --role window_clerk --region 230102001[/]")
     console.print("Ctrl-C stops every service.")
     supervise(processes)
+
+
+def replica_table(services: list[ServiceProcess]) -> Table:
+    """One row per replica: where its API docs and metrics are."""
+    table = Table("service", "replica", "API docs", "metrics")
+    for p in services:
+        table.add_row(p.info.name, str(p.replica), f"{p.url}/docs", f"{p.url}/metrics")
+    return table
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Starts the five services and the workbench as uvicorn processes, restarts one that dies, stops all cleanly."""
+"""Starts the five services (N replicas each) and the workbench as uvicorn processes, restarts one that dies,
+stops all cleanly."""
 
 from __future__ import annotations
 
@@ -13,16 +14,32 @@ import httpx
 
 from subsidyctl.catalog import SERVICES, ServiceInfo
 
+# Replica k of a service listens 100 ports above replica 0 (intake: 8001, 8101, 8201 …).
+REPLICA_PORT_STEP = 100
+MAX_REPLICAS = 8
+
 
 class ServiceProcess:
-    """One service under supervision."""
+    """One process of a service under supervision: replica `replica` (0-based) of `info`.
 
-    def __init__(self, info: ServiceInfo, env: Mapping[str, str], port: int | None = None) -> None:
+    `port` is replica 0's port (the catalogue's by default); the replica listens `100 * replica` above it and
+    is told its ordinal in SUBSIDY_REPLICA_ID. Replicas of a service share its database and consumer group.
+    """
+
+    def __init__(self, info: ServiceInfo, env: Mapping[str, str], port: int | None = None, replica: int = 0) -> None:
+        if not 0 <= replica < MAX_REPLICAS:
+            raise ValueError(f"replica {replica} is outside 0..{MAX_REPLICAS - 1}")
         self.info = info
-        self.env = dict(env)
-        self.port = port or info.port
+        self.replica = replica
+        self.env = {**env, "SUBSIDY_REPLICA_ID": str(replica)}
+        self.port = (port or info.port) + REPLICA_PORT_STEP * replica
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
+
+    @property
+    def name(self) -> str:
+        """`intake#1`: the service and the replica, for messages."""
+        return f"{self.info.name}#{self.replica}"
 
     @property
     def url(self) -> str:
@@ -62,14 +79,30 @@ def wait_ready(processes: Sequence[ServiceProcess], timeout: float = 60.0) -> No
         pending = [p for p in pending if not p.ready()]
         for p in pending:
             if not p.alive():
-                raise RuntimeError(f"{p.info.name} exited during start-up (code {p.process and p.process.returncode})")
+                raise RuntimeError(f"{p.name} exited during start-up (code {p.process and p.process.returncode})")
         if pending and time.monotonic() > deadline:
-            raise TimeoutError("not ready: " + ", ".join(p.info.name for p in pending))
+            raise TimeoutError("not ready: " + ", ".join(p.name for p in pending))
         time.sleep(0.3)
 
 
-def start_all(env: Mapping[str, str], services: Sequence[ServiceInfo] = SERVICES) -> list[ServiceProcess]:
-    processes = [ServiceProcess(info, env) for info in services]
+def replicated(
+    env: Mapping[str, str],
+    services: Sequence[ServiceInfo] = SERVICES,
+    replicas: int = 1,
+    ports: Mapping[str, int] | None = None,
+) -> list[ServiceProcess]:
+    """`replicas` processes of each service (not started), service by service; `ports`: replica 0's port by
+    service name where it is not the catalogue's."""
+    if not 1 <= replicas <= MAX_REPLICAS:
+        raise ValueError(f"replicas must be 1..{MAX_REPLICAS}, not {replicas}")
+    ports = ports or {}
+    return [ServiceProcess(info, env, ports.get(info.name), k) for info in services for k in range(replicas)]
+
+
+def start_all(
+    env: Mapping[str, str], services: Sequence[ServiceInfo] = SERVICES, replicas: int = 1
+) -> list[ServiceProcess]:
+    processes = replicated(env, services, replicas)
     for p in processes:
         p.start()
     return processes
@@ -90,7 +123,7 @@ def supervise(processes: Sequence[ServiceProcess], poll_seconds: float = 1.0) ->
             for p in processes:
                 if not p.alive():
                     p.restarts += 1
-                    print(f"{p.info.name} exited; restarting (restart {p.restarts})", flush=True)
+                    print(f"{p.name} exited; restarting (restart {p.restarts})", flush=True)
                     p.start()
     except KeyboardInterrupt:
         print("stopping services…", flush=True)

@@ -11,7 +11,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -22,11 +22,12 @@ from subsidy_shared.events import Event, decode_event
 from subsidy_shared.settings import ServiceSettings
 from subsidy_shared.topics import all_topic_names
 from subsidyctl.catalog import SERVICES, WORKBENCH, workbench_env
-from subsidyctl.supervisor import ServiceProcess, wait_ready
+from subsidyctl.supervisor import ServiceProcess, replicated, wait_ready
 
-from tests.conftest import DB_PREFIX, KAFKA, ServiceDatabase, fresh_migrated_database
+from tests.conftest import DB_PREFIX, SERVER, ServiceDatabase, fresh_migrated_database
+from tests.conftest import KAFKA as KAFKA  # re-exported: the fault suite's default broker
 
-# Ports 18000 (workbench), 18001–18005; another base keeps two checkouts' e2e runs on one machine apart.
+# Ports 18000 (workbench), 18001–18005 (replica k: +100·k); another base keeps two checkouts' e2e runs apart.
 PORT_BASE = int(os.environ.get("SUBSIDY_E2E_PORT_BASE", "18000"))
 
 
@@ -36,27 +37,34 @@ class System:
     def __init__(
         self,
         prefix: str,
-        processes: dict[str, ServiceProcess],
+        replicas: dict[str, list[ServiceProcess]],
         databases: dict[str, ServiceDatabase],
         workbench: ServiceProcess | None = None,
+        kafka: str = KAFKA,
     ) -> None:
         self.prefix = prefix
-        self.processes = processes  # the five services (each with /readyz, /docs, /metrics)
+        self.replicas = replicas  # every process of each service, replica 0 first
+        self.processes = {name: ps[0] for name, ps in replicas.items()}  # replica 0 of the five services
         self.databases = databases
         self.workbench = workbench
-        self.settings = ServiceSettings(kafka_bootstrap=KAFKA, topic_prefix=prefix)
+        self.kafka = kafka
+        self.settings = ServiceSettings(kafka_bootstrap=kafka, topic_prefix=prefix)
 
     def url(self, service: str) -> str:
-        """Base URL of a service, or of the workbench (`url("workbench")`)."""
+        """Base URL of a service (its replica 0), or of the workbench (`url("workbench")`)."""
         if service == WORKBENCH.name and self.workbench is not None:
             return self.workbench.url
         return self.processes[service].url
+
+    def urls(self, service: str) -> list[str]:
+        """Base URLs of every replica of a service."""
+        return [p.url for p in self.replicas[service]]
 
     def topic(self, name: str) -> str:
         return self.prefix + name
 
     async def produce(self, topic: str, value: bytes, key: bytes | None = None, partition: int | None = None) -> None:
-        producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True)
+        producer = AIOKafkaProducer(bootstrap_servers=self.kafka, acks="all", enable_idempotence=True)
         await producer.start()
         try:
             await producer.send_and_wait(self.topic(topic), value=value, key=key, partition=partition)
@@ -65,7 +73,7 @@ class System:
 
     async def read_topic(self, topic: str) -> list[tuple[bytes, list[tuple[str, bytes]]]]:
         """Every message now on a topic: (value, headers)."""
-        records = await read_from_beginning(KAFKA, [self.topic(topic)])
+        records = await read_from_beginning(self.kafka, [self.topic(topic)])
         return [(r.value, list(r.headers)) for r in records]
 
     async def events(self, topic: str, type_: str) -> list[Event]:
@@ -98,36 +106,58 @@ def run_id() -> str:
 
 
 @contextlib.asynccontextmanager
-async def _running_system(run_id: str) -> AsyncIterator[System]:
+async def running_system(
+    run_id: str,
+    replicas: int = 1,
+    *,
+    env_overrides: Mapping[str, str] | None = None,
+    kafka_bootstrap: str | None = None,
+    database_server: str | None = None,
+    port_base: int = PORT_BASE,
+    label: str = "e2e",
+) -> AsyncIterator[System]:
+    """The five services (`replicas` processes each) and the workbench, on fresh databases and topics.
+
+    Databases are `<DB_PREFIX><label>_<service>` on `database_server` (the test server by default), topics
+    `e2e<run_id>.*` on `kafka_bootstrap`; `env_overrides` go over every process's environment last. A second
+    system beside the session's needs its own `port_base` and `label` (or another server).
+    """
     prefix = f"e2e{run_id}."
-    databases: dict[str, ServiceDatabase] = {}
+    kafka = kafka_bootstrap or KAFKA
     env = {
         "SUBSIDY_ENV": "test",
         "SUBSIDY_TOPIC_PREFIX": prefix,
-        "SUBSIDY_KAFKA_BOOTSTRAP": KAFKA,
+        "SUBSIDY_KAFKA_BOOTSTRAP": kafka,
         "SUBSIDY_CONSUMER_MAX_ATTEMPTS": "3",
         "SUBSIDY_CONSUMER_BACKOFF_SECONDS": "0.1",
         "SUBSIDY_LOG_LEVEL": "WARNING",
     }
-    for service in SERVICES:
-        url = await fresh_migrated_database(service, f"{DB_PREFIX}e2e_{service.name}")
+    databases: dict[str, ServiceDatabase] = {}
+    for service in SERVICES:  # one after the other: Alembic's context is process-wide
+        url = await fresh_migrated_database(service, f"{DB_PREFIX}{label}_{service.name}", database_server or SERVER)
         databases[service.name] = ServiceDatabase(url)
         env[service.database_env] = url
-    processes = {s.name: ServiceProcess(s, env, port=PORT_BASE + s.port % 100) for s in SERVICES}
-    urls = workbench_env({name: p.url for name, p in processes.items()})
-    workbench = ServiceProcess(WORKBENCH, {**env, **urls}, port=PORT_BASE + WORKBENCH.port % 100)
-    everything = [*processes.values(), workbench]
+    env |= env_overrides or {}
+    ports = {s.name: port_base + s.port % 100 for s in SERVICES}
+    processes = replicated(env, SERVICES, replicas, ports)
+    by_service = {s.name: [p for p in processes if p.info is s] for s in SERVICES}
+    first = workbench_env({name: ps[0].url for name, ps in by_service.items()})
+    workbench = ServiceProcess(WORKBENCH, {**env, **first}, port=port_base + WORKBENCH.port % 100)
+    everything = [*processes, workbench]
     for p in everything:
         p.start()
     try:
-        await asyncio.to_thread(wait_ready, everything, 90.0)
-        yield System(prefix, processes, databases, workbench)
+        await asyncio.to_thread(wait_ready, everything, 90.0 + 30.0 * (replicas - 1))
+        yield System(prefix, by_service, databases, workbench, kafka)
     finally:
         for p in everything:
             p.stop()
         for db in databases.values():
             await db.engine.dispose()
-        await delete_topics(KAFKA, all_topic_names(prefix))
+        await delete_topics(kafka, all_topic_names(prefix))
+
+
+_running_system = running_system  # the name it had before it took replicas
 
 
 class _Shared:
@@ -144,7 +174,7 @@ async def system(run_id: str) -> AsyncIterator[System]:
     async with _Shared.lock:
         if _Shared.system is None:
             _Shared.stack = contextlib.AsyncExitStack()
-            _Shared.system = await _Shared.stack.enter_async_context(_running_system(run_id))
+            _Shared.system = await _Shared.stack.enter_async_context(running_system(run_id))
         _Shared.holders += 1
     try:
         yield _Shared.system

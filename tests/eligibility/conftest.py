@@ -12,6 +12,7 @@ import pytest
 from eligibility_service.app import create_app
 from eligibility_service.consumers import subscriptions
 from eligibility_service.settings import Settings
+from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.auth import Role
 from subsidy_shared.events import (
     ApplicationSnapshot,
@@ -177,6 +178,16 @@ async def apply(db: ServiceDatabase, event: Event, now: datetime = ROUTED) -> No
     wiring = subscriptions(clock=lambda: now)
     async with db.sessionmaker() as session, session.begin():
         await wiring.handlers[event.type](event, session)
+
+
+def handled(event: Event, now: datetime = ROUTED) -> Callable[[AsyncSession], Awaitable[None]]:
+    """The handler of `event` as a replica's consumer runs it, in the session it is given (see `concurrently`)."""
+    handler = subscriptions(clock=lambda: now).handlers[event.type]
+
+    async def handle(session: AsyncSession) -> None:
+        await handler(event, session)
+
+    return handle
 
 
 async def arrive(db: ServiceDatabase, who: Person, *registry: RegistryRecordChanged, **routing: Any) -> str:

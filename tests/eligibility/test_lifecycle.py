@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 
-from subsidy_shared.events import ApplicationWithdrawn, ApplicationWithdrawnData, EligibilityDecided
+import pytest
+from subsidy_shared.events import ApplicationWithdrawn, ApplicationWithdrawnData, EligibilityDecided, Event
 
-from tests.conftest import ServiceDatabase
+from tests.conftest import ServiceDatabase, concurrently, while_uncommitted
 from tests.eligibility.conftest import (
     CIVIL_AFFAIRS,
     FEDERATION,
+    ROUTED,
     TOWNSHIP,
     Api,
     ApiFactory,
     apply,
     arrive,
     at,
+    audit_rows,
     certificate,
     dibao,
+    handled,
     outbox_events,
     person,
     routed,
@@ -118,3 +123,41 @@ async def test_an_objection_in_publicity_sends_the_case_back_to_approval(
     assert objected.json()["step"] == "county_approval" and objected.json()["publicity_ends_on"] is None
     assert objected.json()["reviews"][-1]["outcome"] == "objection"
     assert await decided(db) == []
+
+
+async def _one_by_one(db: ServiceDatabase, first: Event, second: Event) -> None:
+    await apply(db, first)
+    await apply(db, second)
+
+
+async def _second_while_first_uncommitted(db: ServiceDatabase, first: Event, second: Event) -> None:
+    await while_uncommitted(db, handled(first), lambda: apply(db, second))
+
+
+async def _at_once(db: ServiceDatabase, first: Event, second: Event) -> None:
+    await concurrently(db, handled(first), handled(second))
+
+
+@pytest.mark.parametrize("withdrawal_first", [True, False], ids=["withdrawal-first", "case-first"])
+@pytest.mark.parametrize("timing", [_one_by_one, _second_while_first_uncommitted, _at_once])
+async def test_a_withdrawal_and_its_case_on_two_replicas_end_the_same_whatever_the_timing(
+    db: ServiceDatabase,
+    timing: Callable[[ServiceDatabase, Event, Event], Awaitable[None]],
+    withdrawal_first: bool,
+) -> None:
+    who = person(76)
+    case = routed(who)
+    withdrawn = withdrawal(str(case.data.application_id), who.key)
+    first, second = (withdrawn, case) if withdrawal_first else (case, withdrawn)
+
+    await timing(db, first, second)
+
+    async with db.engine.connect() as conn:
+        row = (await conn.exec_driver_sql("SELECT step, closed_at, pending_decision, precheck FROM cases")).one()
+    assert (row.step, row.closed_at, row.pending_decision) == ("withdrawn", withdrawn.data.withdrawn_at, None)
+    assert row.precheck is not None and row.precheck["ran_at"] == ROUTED.isoformat()
+    assert await db.scalar("SELECT count(*) FROM withdrawals") == 1
+    assert await db.scalar("SELECT count(*) FROM decisions") == 0
+    audited = [(r["action"], r["before"], r["after"]) for r in await audit_rows(db)]
+    assert audited == [("withdrawn", {"step": "township_review"}, {"step": "withdrawn"})]
+    assert await outbox_events(db) == []

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
 from subsidy_shared.auth import Role
 from subsidy_shared.events import EligibilityDecided
 
-from tests.conftest import ServiceDatabase, token_for
+from tests.conftest import ServiceDatabase, token_for, while_uncommitted
 from tests.eligibility.conftest import (
     CHENGDU_TOWNSHIP,
     CIVIL_AFFAIRS,
@@ -21,9 +22,11 @@ from tests.eligibility.conftest import (
     at,
     certificate,
     dibao,
+    handled,
     outbox_events,
     person,
     record,
+    routed,
 )
 
 PASS = {"outcome": "pass"}
@@ -125,6 +128,20 @@ async def test_a_registry_fact_arriving_while_the_case_is_open_reruns_the_preche
     await apply(db, dibao(who, observed=at("2026-11-24", 5)))
 
     assert (await recommended(api, case_id))["living"]["outcome"] == "approved"
+
+
+@pytest.mark.parametrize("case_first", [True, False], ids=["case-uncommitted", "registry-uncommitted"])
+async def test_a_registry_fact_applied_by_another_replica_as_the_case_arrives_is_in_its_precheck(
+    api: Api, db: ServiceDatabase, case_first: bool
+) -> None:
+    who = person(18)
+    await apply(db, certificate(who))
+    case, fact = routed(who), dibao(who, observed=at("2026-11-24", 1))
+    first, second = (case, fact) if case_first else (fact, case)
+
+    await while_uncommitted(db, handled(first), lambda: apply(db, second))
+
+    assert (await recommended(api, str(case.data.application_id)))["living"]["outcome"] == "approved"
 
 
 async def test_without_a_certificate_in_the_registry_both_are_refused_e4(api: Api, db: ServiceDatabase) -> None:

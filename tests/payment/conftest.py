@@ -12,6 +12,7 @@ import pytest
 from payment_service.app import create_app
 from payment_service.consumers import subscriptions
 from payment_service.settings import Settings
+from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.auth import Role
 from subsidy_shared.events import (
     BankAccount,
@@ -190,6 +191,16 @@ def concluded(
         }
     )
     return FindingConcluded(source="test", data=data)
+
+
+def handled(event: Event, now: datetime = NOW) -> Callable[[AsyncSession], Awaitable[None]]:
+    """The handler of `event` as a replica's consumer runs it, in the session it is given."""
+    handler = subscriptions(clock=lambda: now).handlers[event.type]
+
+    async def handle(session: AsyncSession) -> None:
+        await handler(event, session)
+
+    return handle
 
 
 async def apply(db: ServiceDatabase, event: Event, now: datetime = NOW) -> None:

@@ -4,12 +4,14 @@ lifted, backpay once per renewal, early renewals, replayed and stale certificate
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
+import pytest
 from payment_service import runs
 from subsidy_shared.auth import Principal, Role
 from subsidy_shared.events import PersonInformed, PersonInformedData
 
-from tests.conftest import ServiceDatabase
+from tests.conftest import ServiceDatabase, while_uncommitted
 from tests.payment.conftest import (
     CIVIL_AFFAIRS,
     NOW,
@@ -20,6 +22,8 @@ from tests.payment.conftest import (
     certificate,
     concluded,
     decided,
+    handled,
+    outbox_events,
     paid_months,
 )
 
@@ -136,3 +140,27 @@ async def test_a_replayed_expiry_or_an_old_card_imported_again_changes_nothing(a
     ledger = await api.ledger(who)
     assert ledger["entitlements"][0]["certificate_expires_on"] == "2036-08-09"
     assert [m for m, _ in paid_months(ledger)] == ["2026-10", "2026-11"]
+
+
+@pytest.mark.parametrize("decision_first", [True, False], ids=["decision-uncommitted", "certificate-uncommitted"])
+async def test_a_card_recorded_by_another_replica_as_the_first_entitlement_opens_is_kept(
+    db: ServiceDatabase, decision_first: bool
+) -> None:
+    who = beneficiary(9)
+    decision = decided(who, submitted="2026-08-10")
+    card = certificate(who, issued_on="2017-01-31", expires_on="2027-01-31", observed="2026-11-21")
+    first, second = (decision, card) if decision_first else (card, decision)
+
+    await while_uncommitted(db, handled(first), lambda: apply(db, second))
+
+    async with db.engine.connect() as conn:
+        rows = (
+            await conn.exec_driver_sql(
+                "SELECT subsidy, status, certificate_expires_on FROM entitlements ORDER BY subsidy"
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("living", "active", date(2027, 1, 31)),
+        ("nursing", "active", date(2027, 1, 31)),
+    ]
+    assert await outbox_events(db) == []

@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 from pydantic import ValidationError
+from review_service.consumers import subscriptions
+from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.events import (
     ApplicationWithdrawn,
     ApplicationWithdrawnData,
@@ -19,7 +21,7 @@ from subsidy_shared.events import (
     Reason,
 )
 
-from tests.conftest import ServiceDatabase, submitted_event
+from tests.conftest import ServiceDatabase, submitted_event, while_uncommitted
 from tests.review.conftest import NOW, apply, beneficiary, decided, someone
 
 REASON = Reason(rule_id="finding.suspend", text="服刑")
@@ -70,6 +72,26 @@ async def test_a_decision_that_overtakes_its_submission_leaves_no_open_applicati
     await apply(db, submitted)
 
     assert await db.scalar("SELECT count(*) FROM open_applications") == 0
+
+
+@pytest.mark.parametrize("decision_first", [True, False], ids=["decision-uncommitted", "submission-uncommitted"])
+async def test_a_decision_and_its_submission_on_two_replicas_leave_no_open_application(
+    db: ServiceDatabase, decision_first: bool
+) -> None:
+    submitted = submitted_event(10)
+    decision = decided(someone(10))
+    decision = decision.model_copy(
+        update={"data": decision.data.model_copy(update={"application_id": submitted.data.application_id})}
+    )
+    first, second = (decision, submitted) if decision_first else (submitted, decision)
+
+    async def handle_first(session: AsyncSession) -> None:
+        await subscriptions().handlers[first.type](first, session)
+
+    await while_uncommitted(db, handle_first, lambda: apply(db, second))
+
+    assert await db.scalar("SELECT count(*) FROM open_applications") == 0
+    assert await db.scalar("SELECT count(*) FROM closed_applications") == 1
 
 
 async def test_a_withdrawal_closes_the_application(db: ServiceDatabase) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date
+from datetime import date, timedelta
 
-from review_service import scheduler
+from review_service import comparison, scheduler
+from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.auth import Role
 from subsidy_shared.events import (
     BenefitStatusData,
@@ -20,7 +21,7 @@ from subsidy_shared.events import (
 )
 from subsidy_shared.policy import example_book
 
-from tests.conftest import ServiceDatabase, token_for
+from tests.conftest import ServiceDatabase, concurrently, token_for
 from tests.review.conftest import (
     CIVIL_AFFAIRS,
     FEDERATION,
@@ -337,3 +338,46 @@ async def test_a_finding_stored_with_every_fact_is_listed_without_them(api: Api,
     (listed,) = (await api.get("/v1/findings", CIVIL_AFFAIRS)).json()["items"]
 
     assert listed["evidence"]["facts"] == {}
+
+
+async def test_two_replicas_comparing_at_once_run_once_and_raise_each_finding_once(
+    api: Api, db: ServiceDatabase
+) -> None:
+    people = [someone(60 + n) for n in range(3)]
+    for who in people:
+        await beneficiary(db, who)
+        await dead(api, who)
+
+    async def scheduled(session: AsyncSession) -> int | None:
+        run = await comparison.compare_all(session, NOW, timedelta(hours=1))
+        return None if run is None else run.raised
+
+    outcomes = await concurrently(db, scheduled, scheduled)
+
+    assert sorted(outcomes, key=str) == [3, None]
+    assert await db.scalar("SELECT count(*) FROM comparison_runs") == 1
+    assert await db.scalar("SELECT count(*) FROM findings") == 3
+    assert sorted(e.data.person_key for e in await outbox_events(db, RAISED)) == sorted(w.key for w in people)
+    assert len([r for r in await audit_rows(db, "comparison run") if r["actor_sub"] == "review-service"]) == 1
+
+
+async def test_a_replica_skips_the_comparison_while_another_runs_it(db: ServiceDatabase) -> None:
+    async with db.sessionmaker() as first, first.begin():
+        running = await comparison.compare_all(first, NOW)
+        async with db.sessionmaker() as second, second.begin():
+            meanwhile = await comparison.compare_all(second, NOW)
+
+    assert running is not None and meanwhile is None
+
+
+async def test_the_scheduled_comparison_runs_once_per_period_whichever_replica_asks(db: ServiceDatabase) -> None:
+    every = timedelta(hours=1)
+
+    async def round_at(minutes: int) -> bool:
+        async with db.sessionmaker() as session, session.begin():
+            return await comparison.compare_all(session, NOW + timedelta(minutes=minutes), every) is not None
+
+    ran = [await round_at(minutes) for minutes in (0, 20, 59, 61)]
+
+    assert ran == [True, False, False, True]
+    assert await db.scalar("SELECT count(*) FROM comparison_runs") == 2

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 
-from review_service import scheduler
+from review_service import reminders, scheduler
+from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.events import CertificateExpiryReminder
 
-from tests.conftest import ServiceDatabase
+from tests.conftest import ServiceDatabase, concurrently
 from tests.review.conftest import (
     CLERK,
     FEDERATION,
     GUANGZHOU_TOWNSHIP,
+    NOW,
     OTHER_CIVIL_AFFAIRS,
     PROVINCE,
     Api,
@@ -125,3 +127,23 @@ async def test_a_round_on_demand_reminds_only_cards_of_the_callers_region(api: A
     province = await api.post("/v1/reminders/certificate-expiry/run", PROVINCE)
     assert province.json()["reminded"] == 0  # Heilongjiang's only card was reminded already
     assert await db.scalar("SELECT count(*) FROM certificate_reminders") == 1
+
+
+async def test_two_replicas_reminding_at_once_remind_each_card_once(api: Api, db: ServiceDatabase) -> None:
+    people = [someone(40 + n) for n in range(4)]
+    await api.upload([card(who, expires_on="2027-03-01") for who in people])
+
+    async def scheduled(session: AsyncSession) -> int:
+        return await reminders.remind_scheduled(session, NOW, 6)
+
+    counts = await concurrently(db, scheduled, scheduled)
+
+    assert sorted(counts) == [0, 4]
+    assert await db.scalar("SELECT count(*) FROM certificate_reminders") == 4
+    events = await outbox_events(db, REMINDER)
+    assert sorted(e.data.person_key for e in events if isinstance(e, CertificateExpiryReminder)) == sorted(
+        who.key for who in people
+    )
+    assert len(events) == 4
+    (audited,) = await audit_rows(db, "certificate expiry reminders")
+    assert audited["after"] == {"count": 4}

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import date, datetime
 
+from routing_service import repository
 from routing_service.deadlines import scan_breaches
+from sqlalchemy.ext.asyncio import AsyncSession
 from subsidy_shared.events import (
     ApplicantNotified,
     ApplicantNotifiedData,
@@ -15,7 +17,7 @@ from subsidy_shared.events import (
     CaseDeadlineBreached,
 )
 
-from tests.conftest import ServiceDatabase
+from tests.conftest import ServiceDatabase, concurrently
 from tests.routing.conftest import HARBIN_WINDOW, apply, at, decided, outbox_events, submitted
 
 # Routed on Tue 2026-09-29: push met at once; decision due Mon 10-19 (国庆 and the 调休 Saturday counted).
@@ -119,3 +121,31 @@ async def test_two_replicas_scanning_at_once_announce_each_breach_once(db: Servi
     assert sum(counts) == 5
     assert len(await breach_events(db)) == 5
     assert await db.scalar("SELECT count(*) FROM deadline_breaches") == 5
+
+
+async def test_a_replica_skips_the_scan_while_another_runs_it(db: ServiceDatabase) -> None:
+    for sequence in range(1, 4):
+        await routed(db, sequence)
+
+    async with db.sessionmaker() as session, session.begin():
+        first = await scan_breaches(session, at("2026-10-20"))
+        meanwhile = await scan(db, at("2026-10-20"))  # another replica, while the first round is uncommitted
+    afterwards = await scan(db, at("2026-10-20"))
+
+    assert (first, meanwhile, afterwards) == (3, 0, 0)
+    assert len({e.data.application_id for e in await breach_events(db)}) == len(await breach_events(db)) == 3
+    assert await db.scalar("SELECT count(*) FROM deadline_breaches") == 3
+
+
+async def test_the_unique_key_alone_records_each_breach_once_when_two_inserts_race(db: ServiceDatabase) -> None:
+    for sequence in range(1, 5):
+        await routed(db, sequence)
+    now = at("2026-10-20")
+
+    async def record(session: AsyncSession) -> int:  # without the round lock: the second line of defence
+        return len(await repository.record_breaches(session, now.date(), now, 1000))
+
+    counts = await concurrently(db, record, record)
+
+    assert sorted(counts) == [0, 4]
+    assert await db.scalar("SELECT count(*) FROM deadline_breaches") == 4

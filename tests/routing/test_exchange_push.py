@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from datetime import date, timedelta
 
@@ -15,12 +16,14 @@ from tests.routing.conftest import (
     T0,
     ApiFactory,
     ProvinceSystemStub,
+    apply,
     at,
     case_row,
     outbox_events,
     push,
     routed_to_guangdong,
     settings_for,
+    submitted,
 )
 
 GUANGDONG = token_for(Role.PROVINCE_SYSTEM, "440000", sub="gd-liangbu")
@@ -116,3 +119,21 @@ async def test_an_unreachable_system_is_retried_with_growing_backoff(db: Service
     assert await case_row(db, "push_attempts") == 2
     assert await case_row(db, "next_push_at") == T0 + timedelta(seconds=15)  # 5 s, then 10 s
     assert await case_row(db, "status") == "push_pending"
+
+
+async def test_two_replicas_pushing_at_once_deliver_each_case_once(
+    db: ServiceDatabase, province_system: ProvinceSystemStub
+) -> None:
+    settings = settings_for(db, province_system, push_batch=2)
+    cases = [submitted(hukou=GUANGZHOU_HUKOU, sequence=n) for n in range(1, 5)]
+    for event in cases:
+        await apply(db, event, now=T0, stub=province_system)
+
+    counts = await asyncio.gather(push(db, settings, T0), push(db, settings, T0))
+
+    assert sorted(counts) == [2, 2]
+    delivered = [r.body["application_id"] for r in province_system.received]
+    assert sorted(delivered) == sorted(str(e.data.application_id) for e in cases)
+    assert await db.scalar("SELECT count(*) FROM cases WHERE status = 'pushed'") == 4
+    routed = [e.data.application_id for e in await outbox_events(db) if isinstance(e, CaseRouted)]
+    assert sorted(map(str, routed)) == sorted(delivered)

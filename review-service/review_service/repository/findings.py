@@ -76,7 +76,9 @@ FINDING_COLUMNS = (
 
 
 async def add_findings(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> set[uuid.UUID]:
-    """Insert findings unless the same person, subsidy set and rule has an open one: the ids inserted."""
+    """Insert findings unless the same person, subsidy set and rule has an open one: the ids inserted.
+
+    In key order, so two runs at once (a scheduled and a requested one) wait for each other, never deadlock."""
     if not rows:
         return set()
     await session.execute(
@@ -88,6 +90,7 @@ async def add_findings(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> 
     result = await session.execute(
         sa.text(
             f"INSERT INTO findings ({cols}) SELECT {cols} FROM findings_stage "
+            "ORDER BY person_key, subsidy_set, rule_id "
             "ON CONFLICT (person_key, subsidy_set, rule_id) WHERE status = 'open' DO NOTHING RETURNING id"
         )
     )
@@ -126,6 +129,13 @@ async def list_findings(
 async def add_run(session: AsyncSession, run: ComparisonRun) -> None:
     session.add(run)
     await session.flush()
+
+
+async def last_run_started(session: AsyncSession, region_prefix: str, requested_by: str) -> datetime | None:
+    stmt = sa.select(sa.func.max(ComparisonRun.started_at)).where(
+        ComparisonRun.region == region_prefix, ComparisonRun.requested_by == requested_by
+    )
+    return (await session.execute(stmt)).scalar_one()
 
 
 async def get_run(session: AsyncSession, run_id: uuid.UUID) -> ComparisonRun | None:

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from subsidy_shared import audit
+from subsidy_shared import audit, locks
 
 from review_service.models import Beneficiary, ClosedApplication, OpenApplication, Policy
 
@@ -58,14 +58,22 @@ async def hukou_regions(session: AsyncSession, person_keys: Collection[str]) -> 
 # ---- applications ----------------------------------------------------------------------------------------
 
 
+def _application_lock(application_id: uuid.UUID) -> str:
+    """Opening and closing an application come on two topics (a decision can overtake its submission): two
+    replicas handling them at once take turns, so the second sees what the first wrote."""
+    return f"review:application:{application_id}"
+
+
 async def open_application(session: AsyncSession, values: dict[str, Any]) -> None:
     """Kept open unless it was already closed (a decision can overtake its submission across topics)."""
+    await locks.hold(session, _application_lock(values["application_id"]))
     closed = await session.get(ClosedApplication, values["application_id"])
     if closed is None:
         await session.execute(insert(OpenApplication).values(**values).on_conflict_do_nothing())
 
 
 async def close_application(session: AsyncSession, application_id: uuid.UUID, at: datetime) -> None:
+    await locks.hold(session, _application_lock(application_id))
     await session.execute(sa.delete(OpenApplication).where(OpenApplication.application_id == application_id))
     await session.execute(
         insert(ClosedApplication).values(application_id=application_id, closed_at=at).on_conflict_do_nothing()

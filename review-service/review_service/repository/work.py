@@ -34,6 +34,7 @@ WHERE r.record_kind = 'certificate' AND r.in_force AND r.expires_on BETWEEN :tod
       SELECT 1 FROM registry_records n
       WHERE n.person_key = r.person_key AND n.record_kind = 'certificate' AND n.in_force
         AND n.expires_on > r.expires_on)
+ORDER BY r.source, r.record_id, r.expires_on
 ON CONFLICT DO NOTHING
 RETURNING c.person_key, c.certificate_number, c.expires_on, c.township
 """
@@ -43,7 +44,8 @@ async def add_due_reminders(
     session: AsyncSession, today: date, until: date, now: datetime, region_prefix: str = ""
 ) -> Sequence[Row[Any]]:
     """One reminder per card of the region expiring between today and `until` not reminded yet (a renewed card
-    is skipped); the region is the holder's hukou, else the record's; the empty prefix is the whole country."""
+    is skipped); the region is the holder's hukou, else the record's; the empty prefix is the whole country.
+    Inserted in key order, so two rounds at once wait for each other and never deadlock."""
     params = {"today": today, "until": until, "now": now, "prefix": f"{region_prefix}%"}
     result = await session.execute(sa.text(_DUE_REMINDERS), params)
     return result.all()
