@@ -55,6 +55,12 @@ class ServiceProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def kill(self) -> None:
+        """SIGKILL and reap: a wedged process may not honour SIGTERM."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
     def stop(self, timeout: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
             return
@@ -64,6 +70,16 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+    def wedged(self) -> bool:
+        """Liveness failed: /healthz says wedged (503) or the process does not answer in time. A refused
+        connection is not counted: the process is starting or has just exited, which `alive` sees."""
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=5).status_code == 503
+        except httpx.TimeoutException:
+            return True
+        except httpx.HTTPError:
+            return False
 
     def ready(self) -> bool:
         try:
@@ -108,8 +124,37 @@ def start_all(
     return processes
 
 
-def supervise(processes: Sequence[ServiceProcess], poll_seconds: float = 1.0) -> None:
-    """Restart a service that exits; return on Ctrl-C / SIGTERM after stopping every service."""
+class LivenessProbe:
+    """Kubernetes' liveness probe in small: a process failing `threshold` probes in a row is replaced."""
+
+    def __init__(self, every_seconds: float = 5.0, threshold: int = 3) -> None:
+        self.every_seconds = every_seconds
+        self.threshold = threshold
+        self._failures: dict[str, int] = {}
+        self._last = time.monotonic()
+
+    def due(self) -> bool:
+        if time.monotonic() - self._last < self.every_seconds:
+            return False
+        self._last = time.monotonic()
+        return True
+
+    def failed(self, p: ServiceProcess) -> bool:
+        """Record one probe of `p`; True once it has failed `threshold` times in a row."""
+        count = self._failures.get(p.name, 0) + 1 if p.wedged() else 0
+        self._failures[p.name] = count
+        if count >= self.threshold:
+            self._failures[p.name] = 0
+            return True
+        return False
+
+
+def supervise(
+    processes: Sequence[ServiceProcess], poll_seconds: float = 1.0, probe: LivenessProbe | None = None
+) -> None:
+    """Restart a service that exits or fails its liveness probe; return on Ctrl-C / SIGTERM after stopping
+    every service."""
+    probe = probe or LivenessProbe()
 
     def _terminate(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -120,13 +165,21 @@ def supervise(processes: Sequence[ServiceProcess], poll_seconds: float = 1.0) ->
     try:
         while True:
             time.sleep(poll_seconds)
+            probing = probe.due()
             for p in processes:
                 if not p.alive():
-                    p.restarts += 1
-                    print(f"{p.name} exited; restarting (restart {p.restarts})", flush=True)
-                    p.start()
+                    _restart(p, "exited")
+                elif probing and probe.failed(p):
+                    p.kill()
+                    _restart(p, "failed its liveness probe")
     except KeyboardInterrupt:
         print("stopping services…", flush=True)
     finally:
         for p in processes:
             p.stop()
+
+
+def _restart(p: ServiceProcess, why: str) -> None:
+    p.restarts += 1
+    print(f"{p.name} {why}; restarting (restart {p.restarts})", flush=True)
+    p.start()

@@ -3,13 +3,16 @@ per service; `subsidyctl up --replicas N` wires the workbench to replica 0 (no p
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import http.server
+import socket
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
 from subsidyctl import cli
 from subsidyctl.catalog import SERVICES, WORKBENCH, ServiceInfo
-from subsidyctl.supervisor import ServiceProcess, replicated
+from subsidyctl.supervisor import LivenessProbe, ServiceProcess, replicated
 from typer.testing import CliRunner
 
 runner = CliRunner()
@@ -107,3 +110,51 @@ def test_up_starts_every_replica_lists_each_and_gives_the_workbench_replica_0(
         assert f"http://127.0.0.1:{port}/docs" in result.output
     databases = {p.env["ROUTING_DATABASE_URL"] for p in started.processes if p.info.name == "routing"}
     assert databases == {"postgresql+asyncpg://subsidy:subsidy@127.0.0.1:5432/routing"}
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(type(self).status)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+
+@pytest.fixture
+def health_server() -> Iterator[tuple[int, type[_Health]]]:
+    handler = type("Health", (_Health,), {})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], handler
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_process_answering_wedged_three_probes_in_a_row_fails_its_liveness(
+    health_server: tuple[int, type[_Health]],
+) -> None:
+    port, handler = health_server
+    process = ServiceProcess(INTAKE, ENV, port=port)
+    probe = LivenessProbe(every_seconds=0, threshold=3)
+
+    handler.status = 503
+    assert [probe.failed(process) for _ in range(2)] == [False, False]
+    handler.status = 200  # recovered: the count starts again
+    assert probe.failed(process) is False
+    handler.status = 503
+    assert [probe.failed(process) for _ in range(3)] == [False, False, True]
+
+
+def test_a_process_not_listening_is_not_counted_as_wedged() -> None:
+    with socket.socket() as s:  # a port nobody listens on: the process is starting or has exited
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = ServiceProcess(INTAKE, ENV, port=port)
+    probe = LivenessProbe(every_seconds=0, threshold=1)
+    assert probe.failed(process) is False
