@@ -1,15 +1,14 @@
 """A consumer stalled after a rebalance (aiokafka #1154): the test-only hook SUBSIDY_FAULT_STALL_ON_ASSIGN makes
-the first consumer assigned partitions once the marker file exists hang inside its assignment callback. The
-marker is armed, one eligibility replica restarts (its group rebalances), a member of the group takes the marker
-and hangs. Its runner must see it (SUBSIDY_CONSUMER_STALL_SECONDS), restart its consumer in-process, and the
-partitions come back into use; /readyz says 503 meanwhile. If /healthz said 503 (wedged past 3× the stall
-seconds) the test would replace the process as a supervisor does, and reports whether it had to."""
+a consumer hang inside its partition-assignment callback, once, when the marker file it names exists. Mid-stream
+the marker is armed and eligibility's replica 1 is restarted with the hook: it joins, the group rebalances, its
+consumer is assigned partitions and hangs there. Its runner must see it (SUBSIDY_CONSUMER_STALL_SECONDS) and
+restart its consumer in-process, and the partitions come back into use; /readyz says 503 meanwhile. If /healthz
+said 503 (wedged past 3× the stall seconds) the test replaces the process as the supervisor does, and says so."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import tempfile
 import time
 from pathlib import Path
 
@@ -52,11 +51,11 @@ def seconds_unready(samples: list[tuple[float, int]]) -> float:
 
 
 async def test_consumer_stalled_after_a_rebalance_is_detected_and_restarted(
-    fault_system: SystemFactory, single_broker: KafkaBrokers, http: httpx.AsyncClient
+    fault_system: SystemFactory, single_broker: KafkaBrokers, http: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     figures = Figures(f"consumer stalled in its assignment callback ({SERVICE}, stall limit {STALL_SECONDS:.0f}s)")
-    marker = Path(tempfile.mkdtemp(prefix="fault-stall-")) / "stall-on-assign"
-    env = {"SUBSIDY_CONSUMER_STALL_SECONDS": str(STALL_SECONDS), "SUBSIDY_FAULT_STALL_ON_ASSIGN": str(marker)}
+    marker = tmp_path / "stall-on-assign"
+    env = {"SUBSIDY_CONSUMER_STALL_SECONDS": str(STALL_SECONDS)}
     health: dict[str, list[tuple[float, int]]] = {}
     async with fault_system(single_broker, replicas=2, env=env) as fs:
         wl = Workload.of(fs, http, first=70_000, n=80, rate=2.5)
@@ -65,10 +64,11 @@ async def test_consumer_stalled_after_a_rebalance_is_detected_and_restarted(
             await wl.wait_completed(10, within=90)
             watcher = asyncio.create_task(watch_health(fs, http, health))
             try:
-                marker.touch()
-                armed_at = time.monotonic()
                 restarted = fs.replicas[SERVICE][1]
                 await fs.stop(restarted)
+                marker.touch()
+                armed_at = time.monotonic()
+                restarted.env["SUBSIDY_FAULT_STALL_ON_ASSIGN"] = str(marker)  # this process only
                 restart = asyncio.create_task(fs.start(restarted, within=120))
 
                 async def taken() -> float:
