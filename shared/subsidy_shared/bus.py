@@ -8,10 +8,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
-from aiokafka.errors import InvalidPartitionsError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, IllegalStateError, InvalidPartitionsError, TopicAlreadyExistsError
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,6 +23,7 @@ from subsidy_shared.membership import Membership, leave_group
 from subsidy_shared.metrics import CONSUMER_LAG, CONSUMER_RESTARTS, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from subsidy_shared.settings import ServiceSettings
 from subsidy_shared.topics import TOPICS, TopicSpec, dead_letter_topic
+from subsidy_shared.transient import transient
 
 log = structlog.get_logger(__name__)
 
@@ -233,15 +235,33 @@ class ConsumerRunner:
                 batch = await consumer.getmany(timeout_ms=500)
                 self.last_poll = time.monotonic()
                 for tp, messages in batch.items():
-                    for message in messages:
-                        await self.process(message)
-                        self.last_poll = time.monotonic()
-                    await consumer.commit({tp: messages[-1].offset + 1})
-                    self._report_lag(consumer, tp, messages[-1].offset)
+                    await self._apply_partition(consumer, tp, messages)
         finally:
             self._consumer = None
             await leave_group(consumer, self.membership)
             await _stop(consumer)
+
+    async def _apply_partition(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, messages: list[ConsumerRecord[bytes, bytes]]
+    ) -> None:
+        """Apply a partition's messages and commit past them. A partition a rebalance took away meanwhile is
+        left to its new owner: the rest of its batch is not applied (two replicas would race on one person)
+        and the commit is refused; what was applied is absorbed by the inbox when redelivered."""
+        done: ConsumerRecord[bytes, bytes] | None = None
+        for message in messages:
+            if tp not in consumer.assignment():
+                break
+            await self.process(message)
+            done = message
+            self.last_poll = time.monotonic()
+        if done is None:
+            return
+        try:
+            await consumer.commit({tp: done.offset + 1})
+        except (CommitFailedError, IllegalStateError) as exc:
+            log.info("consumer.commit_after_rebalance_skipped", group=self.group, error=type(exc).__name__)
+            return
+        self._report_lag(consumer, tp, done.offset)
 
     async def supervise(self) -> None:
         """Run forever: restart after an error, and after a stall (aiokafka can hang on rebalance)."""
@@ -293,7 +313,8 @@ class ConsumerRunner:
     async def _apply_with_retries(self, message: ConsumerRecord[bytes, bytes], event: Event, handler: Handler) -> None:
         attempts = self.settings.consumer_max_attempts
         bound = log.bind(event_id=str(event.id), type=event.type, correlation_id=event.subject)
-        for attempt in range(1, attempts + 1):
+        attempt, waits = 1, 0
+        while True:
             try:
                 async with self.sessionmaker() as session, session.begin():
                     if not await inbox.claim(session, self.group, event):
@@ -303,11 +324,28 @@ class ConsumerRunner:
                 EVENTS_CONSUMED.labels(self.settings.service_name, event.type, "applied").inc()
                 return
             except Exception as exc:
+                # The database is away: wait for it however long, and lose nothing. An error that only looks
+                # transient while the database answers counts as an attempt, so it cannot block a partition.
+                if transient(exc) and not await self._database_answers():
+                    waits += 1
+                    bound.warning("consumer.waiting_for_database", waits=waits, error=describe_error(exc))
+                    await asyncio.sleep(min(self.settings.consumer_backoff_seconds * 2 ** min(waits, 5), 5.0))
+                    self.last_poll = time.monotonic()  # waiting, not stalled
+                    continue
                 bound.warning("consumer.handler_failed", attempt=attempt, error=describe_error(exc))
                 if attempt == attempts:
                     await self.dead_letter(message, exc, attempts=attempt)
                     return
                 await asyncio.sleep(self.settings.consumer_backoff_seconds * 2 ** (attempt - 1))
+                attempt += 1
+
+    async def _database_answers(self) -> bool:
+        try:
+            async with self.sessionmaker() as session:
+                await asyncio.wait_for(session.execute(sa.text("SELECT 1")), timeout=2)
+            return True
+        except Exception:
+            return False
 
     async def dead_letter(self, message: ConsumerRecord[bytes, bytes], exc: BaseException, attempts: int) -> None:
         headers = [
